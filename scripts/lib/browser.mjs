@@ -1,0 +1,50 @@
+// Shared by the test, conformance and bench scripts: a Vite dev server over the repo and a
+// headless Debian Chromium driven by playwright-core.
+import { createServer } from 'vite';
+import { chromium } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The Chromium to drive: WASIP3WEB_CHROMIUM, else Debian's. */
+export function chromiumPath() {
+  const p = process.env.WASIP3WEB_CHROMIUM || '/usr/bin/chromium';
+  if (!existsSync(p)) {
+    throw new Error(`No Chromium at ${p}. Install Debian's (apt-get install chromium) or set WASIP3WEB_CHROMIUM.`);
+  }
+  return p;
+}
+
+/** Launch headless Chromium with the flags this closed network needs. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--js-flags=--experimental-wasm-jspi'],
+  });
+}
+
+/** Start a Vite dev server over the repo root on a free loopback port. */
+export async function startServer() {
+  const server = await createServer({
+    root, configFile: false, logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
+    optimizeDeps: { noDiscovery: true, include: [] },
+  });
+  await server.listen();
+  const addr = server.httpServer.address();
+  return { server, url: `http://127.0.0.1:${addr.port}` };
+}
+
+/** A server, a browser and a page, torn down together by close(). */
+export async function openPage(path = '/test/pages/blank.html') {
+  const { server, url } = await startServer();
+  const browser = await launchBrowser();
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  await page.goto(url + path);
+  return { page, browser, server, url, async close() { await browser.close(); await server.close(); } };
+}
