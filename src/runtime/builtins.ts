@@ -1,0 +1,409 @@
+// The canon built-ins (CanonicalABI.md, "canon resource.new" onward): each becomes a core
+// function bound to its component instance. Built-ins that may block are JSPI-suspending.
+import { LiftLowerContext } from './abi/context.js';
+import { CoreValueIter, liftFlatValues, ErrorContextValue, loadStringFromRange, storeStringIntoRange } from './abi/values.js';
+import { ResourceHandle } from './abi/resources.js';
+import { releaseHostResource } from './abi/host-resources.js';
+import { asTrap, trap, trapIf } from './errors.js';
+import { callCore, type CoreFunc } from './canon.js';
+import type { ComponentInstance, Options, Thread } from './concurrency/store.js';
+import { EventCode, Subtask, Waitable, WaitableSet, type EventTuple } from './concurrency/waitables.js';
+import {
+  BLOCKED, CopyEnd, CopyResult, CopyState, GuestBuffer, ReadableFutureEnd, ReadableStreamEnd,
+  SharedFuture, SharedStream, WritableFutureEnd, WritableStreamEnd,
+} from './concurrency/streams.js';
+import { MAX_FLAT_PARAMS, typeEquals, type ResourceType, type ValType } from './types.js';
+
+type Fn = (...args: never[]) => unknown;
+
+function plain(f: Fn): CoreFunc {
+  return { call: f as (...a: unknown[]) => unknown, importable: f, suspends: false };
+}
+
+/** A built-in that may block: a suspending import when it must wait, a plain value otherwise. */
+function blocking(f: (...args: never[]) => unknown): CoreFunc {
+  const call = (...a: unknown[]): unknown => {
+    try {
+      const r = (f as (...a: unknown[]) => unknown)(...a);
+      return r instanceof Promise ? r.catch((e: unknown) => { throw asTrap(e); }) : r;
+    } catch (e) {
+      throw asTrap(e);
+    }
+  };
+  return { call, importable: new WebAssembly.Suspending(call as never), suspends: true };
+}
+
+function current(inst: ComponentInstance): Thread {
+  const t = inst.store.current;
+  if (!t || t.task.inst !== inst) trap('built-in called outside a task of its instance');
+  return t;
+}
+
+function checkLeave(inst: ComponentInstance): void {
+  trapIf(!inst.mayLeave, 'cannot leave component instance');
+}
+
+// ---- Resources
+
+export function resourceNew(inst: ComponentInstance, rt: ResourceType): CoreFunc {
+  return plain((rep: number) => {
+    checkLeave(inst);
+    return inst.handles.add(new ResourceHandle(rt, rep >>> 0, true));
+  });
+}
+
+export function resourceDrop(inst: ComponentInstance, rt: ResourceType): CoreFunc {
+  return blocking((i: number) => {
+    checkLeave(inst);
+    const h = inst.handles.remove(i);
+    trapIf(!(h instanceof ResourceHandle), `handle ${i} is not a resource`);
+    const rh = h as ResourceHandle;
+    trapIf(rh.rt !== rt, `handle ${i} is a different resource type`);
+    trapIf(rh.numLends !== 0, 'cannot drop a resource handle that is lent out');
+    if (!rh.own) {
+      rh.borrowScope!.numBorrows--;
+      return undefined;
+    }
+    if (rt.impl === null) {
+      const obj = releaseHostResource(rt, rh.rep) as { [Symbol.dispose]?: () => void } | undefined;
+      obj?.[Symbol.dispose]?.();
+      return undefined;
+    }
+    if (!rt.dtor) return undefined;
+    const impl = rt.impl as ComponentInstance;
+    trapIf(impl !== inst && !impl.mayEnterFrom(inst), 'wasm trap: cannot enter component instance');
+    return callCore(impl, rt.dtor as Fn as (...a: unknown[]) => unknown, [rh.rep]);
+  });
+}
+
+export function resourceRep(inst: ComponentInstance, rt: ResourceType): CoreFunc {
+  return plain((i: number) => {
+    const h = inst.handles.get(i);
+    trapIf(!(h instanceof ResourceHandle), `handle ${i} is not a resource`);
+    trapIf((h as ResourceHandle).rt !== rt, `handle ${i} is a different resource type`);
+    return (h as ResourceHandle).rep;
+  });
+}
+
+// ---- Context, backpressure, task.return/cancel
+
+export function contextGet(inst: ComponentInstance, i: number): CoreFunc {
+  trapIf(i > 1, `immediate must be zero or one: ${i}`);
+  return plain(() => current(inst).storage[i]);
+}
+
+export function contextSet(inst: ComponentInstance, i: number): CoreFunc {
+  trapIf(i > 1, `immediate must be zero or one: ${i}`);
+  return plain((v: number) => { current(inst).storage[i] = v; });
+}
+
+export function backpressureInc(inst: ComponentInstance): CoreFunc {
+  return plain(() => {
+    inst.backpressure++;
+    trapIf(inst.backpressure >= 2 ** 16, 'backpressure counter overflow');
+  });
+}
+
+export function backpressureDec(inst: ComponentInstance): CoreFunc {
+  return plain(() => {
+    trapIf(inst.backpressure === 0, 'backpressure counter underflow');
+    inst.backpressure--;
+    // Tasks waiting to enter may now proceed.
+    inst.store.kick();
+  });
+}
+
+export function taskReturn(inst: ComponentInstance, result: ValType | null, opts: Options): CoreFunc {
+  return plain((...flat: never[]) => {
+    const thread = current(inst);
+    const task = thread.task;
+    checkLeave(inst);
+    trapIf(!task.opts.async, 'task.return called from a synchronously lifted export');
+    trapIf(!typeEquals(result, task.ft.result), 'task.return signature does not match the current task');
+    trapIf(opts.memory !== task.opts.memory || opts.stringEncoding !== task.opts.stringEncoding,
+      'task.return options do not match the current task');
+    const cx = new LiftLowerContext(opts, inst, task, task.hostCaller);
+    const vs = liftFlatValues(cx, MAX_FLAT_PARAMS, new CoreValueIter(flat), result ? [result] : []);
+    task.return(vs);
+  });
+}
+
+export function taskCancel(inst: ComponentInstance): CoreFunc {
+  return plain(() => {
+    const task = current(inst).task;
+    checkLeave(inst);
+    trapIf(!task.opts.async, 'task.cancel called from a synchronously lifted export');
+    task.cancel();
+  });
+}
+
+export function threadYield(inst: ComponentInstance, cancellable: boolean): CoreFunc {
+  return blocking(() => {
+    const thread = current(inst);
+    checkLeave(inst);
+    const r = thread.yield(cancellable);
+    return r instanceof Promise ? r.then(Number) : Number(r);
+  });
+}
+
+// ---- Waitable sets
+
+export function waitableSetNew(inst: ComponentInstance): CoreFunc {
+  return plain(() => { checkLeave(inst); return inst.handles.add(new WaitableSet()); });
+}
+
+function storeEvent(mem: WebAssembly.Memory, ptr: number, e: EventTuple): number {
+  const view = new DataView(mem.buffer);
+  trapIf(ptr % 4 !== 0 || ptr + 8 > view.byteLength, 'event pointer out of bounds');
+  view.setUint32(ptr, e[1], true);
+  view.setUint32(ptr + 4, e[2], true);
+  return e[0];
+}
+
+function getSet(inst: ComponentInstance, si: number): WaitableSet {
+  const s = inst.handles.get(si);
+  trapIf(!(s instanceof WaitableSet), `handle ${si} is not a waitable set`);
+  return s as WaitableSet;
+}
+
+export function waitableSetWait(inst: ComponentInstance, cancellable: boolean, mem: WebAssembly.Memory): CoreFunc {
+  return blocking((si: number, ptr: number) => {
+    const thread = current(inst);
+    checkLeave(inst);
+    const wset = getSet(inst, si);
+    if (wset.hasPendingEvent() && !thread.task.deliverPendingCancel(cancellable)) {
+      return storeEvent(mem, ptr, wset.getPendingEvent());
+    }
+    return wset.waitForEventAnd(thread, () => true, cancellable).then((e) => storeEvent(mem, ptr, e));
+  });
+}
+
+export function waitableSetPoll(inst: ComponentInstance, cancellable: boolean, mem: WebAssembly.Memory): CoreFunc {
+  return plain((si: number, ptr: number) => {
+    const thread = current(inst);
+    checkLeave(inst);
+    return storeEvent(mem, ptr, getSet(inst, si).poll(thread, cancellable));
+  });
+}
+
+export function waitableSetDrop(inst: ComponentInstance): CoreFunc {
+  return plain((si: number) => {
+    checkLeave(inst);
+    const s = inst.handles.remove(si);
+    trapIf(!(s instanceof WaitableSet), `handle ${si} is not a waitable set`);
+    (s as WaitableSet).drop();
+  });
+}
+
+export function waitableJoin(inst: ComponentInstance): CoreFunc {
+  return plain((wi: number, si: number) => {
+    checkLeave(inst);
+    const w = inst.handles.get(wi);
+    trapIf(!(w instanceof Waitable), `handle ${wi} is not a waitable`);
+    trapIf((w as Waitable).hasSyncWaiter, 'waitable cannot be joined while a synchronous wait is in progress');
+    (w as Waitable).join(si === 0 ? null : getSet(inst, si));
+  });
+}
+
+// ---- Subtasks
+
+export function subtaskCancel(inst: ComponentInstance, isAsync: boolean): CoreFunc {
+  return blocking((i: number) => {
+    const thread = current(inst);
+    checkLeave(inst);
+    const subtask = inst.handles.get(i);
+    trapIf(!(subtask instanceof Subtask), `handle ${i} is not a subtask`);
+    const st = subtask as Subtask;
+    trapIf(st.resolveDelivered(), 'cannot cancel a subtask whose resolution was already delivered');
+    trapIf(st.cancellationRequested, 'cannot cancel a subtask twice');
+    trapIf(st.inWaitableSet() && !isAsync, 'waitable cannot be used synchronously while added to a waitable set');
+    const finish = (): number => {
+      const [, , payload] = st.getPendingEvent();
+      return payload;
+    };
+    if (st.resolved()) return finish();
+    st.cancellationRequested = true;
+    return st.onCancel!(inst).then(async () => {
+      if (!st.resolved()) {
+        if (isAsync) return BLOCKED;
+        await st.waitForPendingEvent(thread);
+      }
+      return finish();
+    });
+  });
+}
+
+export function subtaskDrop(inst: ComponentInstance): CoreFunc {
+  return plain((i: number) => {
+    checkLeave(inst);
+    const s = inst.handles.remove(i);
+    trapIf(!(s instanceof Subtask), `handle ${i} is not a subtask`);
+    (s as Subtask).drop();
+  });
+}
+
+// ---- Streams and futures
+
+export function streamNew(inst: ComponentInstance, t: ValType | null): CoreFunc {
+  return plain(() => {
+    checkLeave(inst);
+    const shared = new SharedStream(t);
+    const ri = inst.handles.add(new ReadableStreamEnd(inst.store, shared));
+    const wi = inst.handles.add(new WritableStreamEnd(inst.store, shared));
+    return BigInt(ri) | (BigInt(wi) << 32n);
+  });
+}
+
+export function futureNew(inst: ComponentInstance, t: ValType | null): CoreFunc {
+  return plain(() => {
+    checkLeave(inst);
+    const shared = new SharedFuture(t);
+    const ri = inst.handles.add(new ReadableFutureEnd(inst.store, shared));
+    const wi = inst.handles.add(new WritableFutureEnd(inst.store, shared));
+    return BigInt(ri) | (BigInt(wi) << 32n);
+  });
+}
+
+type EndCtor = typeof ReadableStreamEnd | typeof WritableStreamEnd | typeof ReadableFutureEnd | typeof WritableFutureEnd;
+
+function getEnd(inst: ComponentInstance, i: number, ctor: EndCtor, t: ValType | null): CopyEnd {
+  const e = inst.handles.get(i);
+  trapIf(!(e instanceof ctor), `handle ${i} is not a ${ctor.name}`);
+  const end = e as CopyEnd;
+  trapIf(!typeEquals(end.shared.t, t), `handle ${i} has the wrong element type`);
+  return end;
+}
+
+function checkIdle(end: CopyEnd, isAsync: boolean): void {
+  if (end.state === CopyState.DONE) {
+    const what = end.what;
+    if (end.readable) {
+      trap(what === 'stream' ? 'cannot read from stream after being notified that the writable end dropped'
+        : 'cannot read from future after previous read succeeded');
+    }
+    trap(what === 'stream' ? 'cannot write to stream after being notified that the readable end dropped'
+      : 'cannot write to future after previous write succeeded or readable end dropped');
+  }
+  trapIf(end.state !== CopyState.IDLE, 'cannot have concurrent operations active on a future/stream');
+  trapIf(end.inWaitableSet() && !isAsync, 'waitable cannot be used synchronously while added to a waitable set');
+}
+
+export function streamCopy(inst: ComponentInstance, t: ValType | null, opts: Options, readable: boolean): CoreFunc {
+  const ctor = readable ? ReadableStreamEnd : WritableStreamEnd;
+  const eventCode = readable ? EventCode.STREAM_READ : EventCode.STREAM_WRITE;
+  return blocking((i: number, ptr: number, n: number) => {
+    const thread = current(inst);
+    checkLeave(inst);
+    const e = getEnd(inst, i, ctor, t);
+    checkIdle(e, opts.async);
+    const cx = new LiftLowerContext(opts, inst, null);
+    const buffer = new GuestBuffer(t, cx, ptr >>> 0, n >>> 0);
+    const streamEvent = (result: CopyResult, reclaim: () => void): EventTuple => {
+      reclaim();
+      e.state = result === CopyResult.DROPPED ? CopyState.DONE : CopyState.IDLE;
+      return [eventCode, i, result | (buffer.progress << 4)];
+    };
+    e.state = CopyState.COPYING;
+    const shared = e.shared as SharedStream;
+    const onCopy = (reclaim: () => void) => e.setPendingEvent(() => streamEvent(CopyResult.COMPLETED, reclaim));
+    const onCopyDone = (result: CopyResult) => e.setPendingEvent(() => streamEvent(result, () => {}));
+    if (readable) shared.read(inst, buffer, onCopy, onCopyDone);
+    else shared.write(inst, buffer, onCopy, onCopyDone);
+    const finish = (): number => e.getPendingEvent()[2] >>> 0;
+    if (e.hasPendingEvent()) return finish();
+    if (opts.async) return BLOCKED;
+    return e.waitForPendingEvent(thread).then(finish);
+  });
+}
+
+export function futureCopy(inst: ComponentInstance, t: ValType | null, opts: Options, readable: boolean): CoreFunc {
+  const ctor = readable ? ReadableFutureEnd : WritableFutureEnd;
+  const eventCode = readable ? EventCode.FUTURE_READ : EventCode.FUTURE_WRITE;
+  return blocking((i: number, ptr: number) => {
+    const thread = current(inst);
+    checkLeave(inst);
+    const e = getEnd(inst, i, ctor, t);
+    checkIdle(e, opts.async);
+    const cx = new LiftLowerContext(opts, inst, null);
+    const buffer = new GuestBuffer(t, cx, ptr >>> 0, 1);
+    const futureEvent = (result: CopyResult): EventTuple => {
+      e.state = result === CopyResult.DROPPED || result === CopyResult.COMPLETED ? CopyState.DONE : CopyState.IDLE;
+      return [eventCode, i, result];
+    };
+    e.state = CopyState.COPYING;
+    const shared = e.shared as SharedFuture;
+    const onCopyDone = (result: CopyResult) => e.setPendingEvent(() => futureEvent(result));
+    if (readable) shared.read(inst, buffer, onCopyDone);
+    else shared.write(inst, buffer, onCopyDone);
+    const finish = (): number => e.getPendingEvent()[2] >>> 0;
+    if (e.hasPendingEvent()) return finish();
+    if (opts.async) return BLOCKED;
+    return e.waitForPendingEvent(thread).then(finish);
+  });
+}
+
+export function cancelCopy(inst: ComponentInstance, t: ValType | null, isAsync: boolean, ctor: EndCtor): CoreFunc {
+  return blocking((i: number) => {
+    const thread = current(inst);
+    checkLeave(inst);
+    const e = getEnd(inst, i, ctor, t);
+    trapIf(e.state !== CopyState.COPYING || e.hasSyncWaiter, 'no copy in progress to cancel');
+    trapIf(e.inWaitableSet() && !isAsync, 'waitable cannot be used synchronously while added to a waitable set');
+    e.state = CopyState.CANCELLING_COPY;
+    const finish = (): number => e.getPendingEvent()[2] >>> 0;
+    if (!e.hasPendingEvent()) {
+      e.shared.cancel();
+      if (!e.hasPendingEvent()) {
+        if (isAsync) return BLOCKED;
+        return e.waitForPendingEvent(thread).then(finish);
+      }
+    }
+    return finish();
+  });
+}
+
+export function dropEnd(inst: ComponentInstance, t: ValType | null, ctor: EndCtor): CoreFunc {
+  return plain((i: number) => {
+    checkLeave(inst);
+    const e = inst.handles.get(i);
+    trapIf(!(e instanceof ctor), `handle ${i} is not a ${ctor.name}`);
+    const end = e as CopyEnd;
+    trapIf(!typeEquals(end.shared.t, t), `handle ${i} has the wrong element type`);
+    end.drop();
+    inst.handles.remove(i);
+  });
+}
+
+// ---- 📝 error-context (gated in 0.3.0; kept minimal)
+
+export function errorContextNew(inst: ComponentInstance, opts: Options): CoreFunc {
+  return plain((ptr: number, units: number) => {
+    checkLeave(inst);
+    const cx = new LiftLowerContext(opts, inst);
+    return inst.handles.add(new ErrorContextValue(loadStringFromRange(cx, ptr >>> 0, units >>> 0)) as never);
+  });
+}
+
+export function errorContextDebugMessage(inst: ComponentInstance, opts: Options): CoreFunc {
+  return plain((i: number, ptr: number) => {
+    checkLeave(inst);
+    const e = inst.handles.get(i) as unknown;
+    trapIf(!(e instanceof ErrorContextValue), `handle ${i} is not an error-context`);
+    const cx = new LiftLowerContext(opts, inst);
+    const [p, n] = storeStringIntoRange(cx, (e as ErrorContextValue).message);
+    cx.view.setUint32(ptr, p, true);
+    cx.view.setUint32(ptr + 4, n, true);
+  });
+}
+
+export function errorContextDrop(inst: ComponentInstance): CoreFunc {
+  return plain((i: number) => {
+    checkLeave(inst);
+    const e = inst.handles.remove(i) as unknown;
+    trapIf(!(e instanceof ErrorContextValue), `handle ${i} is not an error-context`);
+  });
+}
+
+export function gated(name: string): CoreFunc {
+  return plain(() => trap(`${name} is not supported in WASI 0.3.0 (feature gated)`));
+}

@@ -1,0 +1,232 @@
+// `canon lift` and `canon lower` (CanonicalABI.md, "Canonical Definitions"), and the calling
+// convention between JS and core wasm: a component instance whose core code may suspend
+// (it imports a JSPI Suspending function) is entered through WebAssembly.promising; one that
+// cannot suspend is called directly, which keeps plain calls cheap.
+import { LiftLowerContext } from './abi/context.js';
+import { CoreValueIter, liftFlatValues, lowerFlatValues } from './abi/values.js';
+import { asTrap, trap, trapIf } from './errors.js';
+import {
+  ComponentInstance, Task, Thread, type FuncInst, type OnCancel, type OnResolve, type OnStart, type Options,
+} from './concurrency/store.js';
+import { EventCode, Subtask, SubtaskState, WaitableSet, type EventTuple } from './concurrency/waitables.js';
+import {
+  MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flattenFuncType, paramTypes, resultTypes,
+  type FuncType,
+} from './types.js';
+
+/** A core function as the runtime holds it: what JS calls, and what core wasm imports. */
+export interface CoreFunc {
+  /** Call from JS (a wasm export, or a JS function). */
+  call: (...args: unknown[]) => unknown;
+  /** Pass as a core import: the function itself, or a WebAssembly.Suspending wrapper. */
+  importable: unknown;
+  /** True when importing it lets core code suspend (JSPI). */
+  suspends: boolean;
+}
+
+export function coreFuncOf(f: (...args: unknown[]) => unknown): CoreFunc {
+  return { call: f, importable: f, suspends: false };
+}
+
+type WasmFn = (...args: unknown[]) => unknown;
+const PROMISING = new WeakMap<WasmFn, WasmFn>();
+
+/** Call core code of inst: through JSPI when inst may suspend, directly otherwise. */
+export function callCore(inst: ComponentInstance, f: CoreFunc | WasmFn, args: unknown[]): unknown {
+  const fn = typeof f === 'function' ? f : f.call;
+  if (!inst.needsJSPI) return fn(...args);
+  let p = PROMISING.get(fn);
+  if (!p) {
+    try {
+      p = WebAssembly.promising(fn as never) as unknown as WasmFn;
+    } catch {
+      p = fn; // a JS function: it already returns a Promise when it must wait
+    }
+    PROMISING.set(fn, p);
+  }
+  return p(...args);
+}
+
+const enum CallbackCode { EXIT = 0, YIELD = 1, WAIT = 2 }
+
+/** A component function that calls the host. Marked so lowering passes host values. */
+export interface HostFuncInst extends FuncInst { host: true }
+
+export function isHostFunc(f: FuncInst): f is HostFuncInst {
+  return (f as Partial<HostFuncInst>).host === true;
+}
+
+/** canon lift: a FuncInst that runs core code as a new task in inst. */
+export function liftFunc(callee: CoreFunc, ft: FuncType, opts: Options, inst: ComponentInstance, hostCaller = false): FuncInst {
+  return async (onStart, onResolve, caller) => {
+    trapIf(!inst.mayEnterFrom(caller), 'wasm trap: cannot enter component instance');
+    inst.enterFrom(caller);
+    try {
+      return await canonLift(callee, ft, opts, inst, onStart, onResolve, hostCaller || caller === null);
+    } finally {
+      inst.leaveTo(caller);
+    }
+  };
+}
+
+async function canonLift(callee: CoreFunc, ft: FuncType, opts: Options, inst: ComponentInstance,
+  onStart: OnStart, onResolve: OnResolve, host: boolean): Promise<OnCancel> {
+  const task = new Task(ft, opts, inst, onStart, onResolve);
+  task.hostCaller = host;
+  const thread = new Thread(task, async (thread) => {
+    if (!(await task.enterImplicitThread(thread))) return;
+    const cx = new LiftLowerContext(opts, inst, task, host);
+    const args = task.start();
+    const flatArgs = lowerFlatValues(cx, MAX_FLAT_PARAMS, args, paramTypes(ft));
+    if (!opts.async) {
+      const r = await callCore(inst, callee, flatArgs);
+      const flatResults = r === undefined ? [] : [r];
+      task.return(liftFlatValues(cx, MAX_FLAT_RESULTS, new CoreValueIter(flatResults), resultTypes(ft)));
+      if (opts.postReturn) {
+        inst.mayLeave = false;
+        try {
+          await callCore(inst, opts.postReturn as WasmFn, flatResults);
+        } finally {
+          inst.mayLeave = true;
+        }
+      }
+      task.exitImplicitThread();
+      return;
+    }
+    if (!opts.callback) {
+      await callCore(inst, callee, flatArgs);
+      task.exitImplicitThread();
+      return;
+    }
+    let packed = (await callCore(inst, callee, flatArgs)) as number;
+    for (;;) {
+      const code = packed & 0xf;
+      const si = packed >>> 4;
+      if (code === CallbackCode.EXIT) break;
+      inst.exclusiveThread = null;
+      let event: EventTuple;
+      if (code === CallbackCode.YIELD) {
+        const cancelled = await thread.yield(true, () => inst.exclusiveThread === null);
+        event = cancelled ? [EventCode.TASK_CANCELLED, 0, 0] : [EventCode.NONE, 0, 0];
+      } else if (code === CallbackCode.WAIT) {
+        const wset = inst.handles.get(si);
+        trapIf(!(wset instanceof WaitableSet), `handle ${si} is not a waitable set`);
+        event = await (wset as WaitableSet).waitForEventAnd(thread, () => inst.exclusiveThread === null, true);
+      } else {
+        trap('unsupported callback code');
+      }
+      inst.exclusiveThread = thread;
+      packed = (await callCore(inst, opts.callback as WasmFn, event)) as number;
+    }
+    task.exitImplicitThread();
+  });
+  await thread.resume();
+  if (!ft.async) await finishSyncTask(task, inst);
+  return (caller) => task.requestCancellation(caller);
+}
+
+/** A sync-typed task that blocked may only wait while other threads of its instance can run. */
+async function finishSyncTask(task: Task, inst: ComponentInstance): Promise<void> {
+  while (task.state !== 'resolved' && !inst.store.trapped) {
+    let next: Thread | null = null;
+    for (const t of inst.store.waiting) {
+      if (t.task.inst === inst && t !== inst.exclusiveThread && t.ready()) { next = t; break; }
+    }
+    if (!next) trap('cannot block a synchronous task before returning');
+    await next.resume();
+  }
+}
+
+/** canon lower: a core function that calls callee from inst. */
+export function lowerFunc(callee: FuncInst, ft: FuncType, opts: Options, inst: ComponentInstance): CoreFunc {
+  const host = isHostFunc(callee);
+  const maxFlatParams = opts.async ? MAX_FLAT_ASYNC_PARAMS : MAX_FLAT_PARAMS;
+  const maxFlatResults = opts.async ? 0 : MAX_FLAT_RESULTS;
+  const sig = flattenFuncType(ft, opts, 'lower');
+  const hasOutParam = sig.params.length > 0 && (opts.async ? resultTypes(ft).length > 0 : sig.results.length === 0 && resultTypes(ft).length > 0);
+  void hasOutParam;
+
+  const impl = async (...flatArgs: unknown[]): Promise<unknown> => {
+    const thread = inst.store.current;
+    if (!thread) trap('canon lower called outside any task');
+    trapIf(!inst.mayLeave, 'cannot leave component instance');
+    const subtask = new Subtask(inst.store);
+    const cx = new LiftLowerContext(opts, inst, subtask, host);
+    const args = new CoreValueIter(flatArgs);
+    let onProgress = (): void => {};
+    const onStart: OnStart = () => {
+      onProgress();
+      subtask.state = SubtaskState.STARTED;
+      return liftFlatValues(cx, maxFlatParams, args, paramTypes(ft));
+    };
+    const onResolve: OnResolve = (result) => {
+      onProgress();
+      if (result === null) {
+        subtask.resolve(subtask.state === SubtaskState.STARTING
+          ? SubtaskState.CANCELLED_BEFORE_STARTED : SubtaskState.CANCELLED_BEFORE_RETURNED, []);
+      } else {
+        subtask.resolve(SubtaskState.RETURNED, lowerFlatValues(cx, maxFlatResults, result, resultTypes(ft), args));
+      }
+    };
+    subtask.onCancel = await callee(onStart, onResolve, inst);
+    if (!opts.async) {
+      if (!subtask.resolved()) await thread.waitUntil(() => subtask.resolved(), false);
+      subtask.deliverResolve();
+      return subtask.flatResults[0];
+    }
+    if (subtask.resolved()) {
+      subtask.deliverResolve();
+      return SubtaskState.RETURNED;
+    }
+    const subtaski = inst.handles.add(subtask);
+    onProgress = () => {
+      subtask.setPendingEvent(() => {
+        if (subtask.resolved()) subtask.deliverResolve();
+        return [EventCode.SUBTASK, subtaski, subtask.state];
+      });
+    };
+    return subtask.state | (subtaski << 4);
+  };
+  const call = (...a: unknown[]) => impl(...a).catch((e: unknown) => { throw asTrap(e); });
+  return { call, importable: new WebAssembly.Suspending(call as never), suspends: true };
+}
+
+/** A host function as a component function (the callee of a canon lower). */
+export function hostFunc(fn: (...args: unknown[]) => unknown, ft: FuncType, name: string): HostFuncInst {
+  const f = async (onStart: OnStart, onResolve: OnResolve, caller: ComponentInstance | null): Promise<OnCancel> => {
+    const args = onStart();
+    let r: unknown;
+    try {
+      r = fn(...args);
+    } catch (e) {
+      throw asTrap(new Error(`host function ${name} threw: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    const wrap = (v: unknown): unknown[] => (ft.result ? [v] : []);
+    if (isThenable(r)) {
+      const p = Promise.resolve(r);
+      if (ft.async && caller) {
+        // The caller goes on; the subtask resolves when the host's promise does.
+        caller.store.hostWork(p).then((v) => onResolve(wrap(v)),
+          (e: unknown) => caller.store.fail(asTrap(new Error(`host function ${name} failed: ${e instanceof Error ? e.message : String(e)}`))));
+      } else {
+        // A synchronous WIT function backed by async browser work: the caller waits here
+        // (suspended through JSPI), holding control as a blocking host call would.
+        let v: unknown;
+        try {
+          v = await p;
+        } catch (e) {
+          throw asTrap(new Error(`host function ${name} failed: ${e instanceof Error ? e.message : String(e)}`));
+        }
+        onResolve(wrap(v));
+      }
+    } else {
+      onResolve(wrap(r));
+    }
+    return async () => {};
+  };
+  return Object.assign(f, { host: true as const });
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}

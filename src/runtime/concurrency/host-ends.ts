@@ -1,0 +1,222 @@
+// The host's ends of streams and futures: what a host function receives when a guest passes it a
+// stream or future, and what the host hands a guest. Bytes arrive as Uint8Array chunks (one copy
+// out of guest memory, into a buffer the host owns and may transfer), never a value per byte.
+import { isNumberType, elemSize, type ValType } from '../types.js';
+import { TYPED } from '../abi/values.js';
+import {
+  CopyResult, SharedFuture, SharedStream, type Chunk, type ReadableBuffer, type WritableBuffer,
+} from './streams.js';
+import type { Store } from './store.js';
+
+/** A host-side buffer that collects what a guest writes. */
+class HostWritableBuffer implements WritableBuffer {
+  progress = 0;
+  readonly wantsBytes: boolean;
+  private readonly parts: Chunk[] = [];
+  constructor(readonly t: ValType | null, private readonly capacity: number) {
+    this.wantsBytes = isNumberType(t);
+  }
+  remain(): number { return this.capacity - this.progress; }
+  isZeroLength(): boolean { return this.capacity === 0; }
+  write(c: Chunk): void {
+    // Guest memory is reused after the copy completes, so bytes are copied out here.
+    this.parts.push(c.bytes ? { bytes: c.bytes.slice(), count: c.count } : { values: Array.from(c.values), count: c.count });
+    this.progress += c.count;
+  }
+  /** What was written: a typed array for number types, else an array of values. */
+  take(): Uint8Array | ArrayLike<unknown> {
+    const Typed = this.t ? TYPED[this.t.k] : undefined;
+    if (this.wantsBytes && this.t) {
+      const bytes = this.parts.length === 1 ? this.parts[0]!.bytes! : concat(this.parts.map((p) => p.bytes!));
+      return Typed === Uint8Array || !Typed ? bytes : new Typed(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / elemSize(this.t));
+    }
+    const out: unknown[] = [];
+    for (const p of this.parts) {
+      if (p.values) for (let i = 0; i < p.values.length; i++) out.push(p.values[i]);
+      else for (let i = 0; i < p.count; i++) out.push(undefined);
+    }
+    return out;
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** A host-side buffer over a chunk the host writes into a stream. */
+class HostReadableBuffer implements ReadableBuffer {
+  progress = 0;
+  readonly length: number;
+  private readonly bytes: Uint8Array | null;
+  constructor(readonly t: ValType | null, private readonly chunk: ArrayLike<unknown>) {
+    this.length = chunk.length;
+    this.bytes = ArrayBuffer.isView(chunk) && isNumberType(t)
+      ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) : null;
+  }
+  remain(): number { return this.length - this.progress; }
+  isZeroLength(): boolean { return this.length === 0; }
+  read(n: number, asBytes: boolean): Chunk {
+    const start = this.progress;
+    this.progress += n;
+    if (asBytes && this.bytes && this.t) {
+      const s = elemSize(this.t);
+      return { bytes: this.bytes.subarray(start * s, (start + n) * s), count: n };
+    }
+    return { values: Array.prototype.slice.call(this.chunk, start, start + n), count: n };
+  }
+}
+
+/** The host's reading end of a stream a guest writes (stdout, a returned stream<u8>...). */
+export class StreamReader {
+  private ended = false;
+  constructor(readonly shared: SharedStream, private readonly store: Store) {}
+
+  /** Read up to max elements; resolves with a chunk, or null once the writer is gone. */
+  read(max = 65536): Promise<Uint8Array | ArrayLike<unknown> | null> {
+    if (this.ended) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const buf = new HostWritableBuffer(this.shared.t, max);
+      this.shared.read(null, buf,
+        (reclaim) => { reclaim(); resolve(buf.take()); },
+        (result) => {
+          if (result === CopyResult.DROPPED && buf.progress === 0) { this.ended = true; resolve(null); }
+          else resolve(buf.take());
+        });
+    });
+  }
+
+  /** Stop reading: the writer's next write sees DROPPED. */
+  cancel(): void {
+    this.ended = true;
+    this.shared.drop();
+    this.store.kick();
+  }
+
+  /** This stream as a WHATWG ReadableStream (bytes as Uint8Array chunks), pulled on demand. */
+  toReadableStream(chunkSize = 65536): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
+      pull: async (ctrl) => {
+        const c = await this.read(chunkSize);
+        if (c === null) ctrl.close();
+        else ctrl.enqueue(c as Uint8Array);
+      },
+      cancel: () => this.cancel(),
+    }, { highWaterMark: 0 });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array | ArrayLike<unknown>> {
+    for (;;) {
+      const c = await this.read();
+      if (c === null) return;
+      yield c;
+    }
+  }
+}
+
+/** The host's writing end of a stream it hands a guest (stdin, a request body...). */
+export class StreamWriter {
+  constructor(readonly shared: SharedStream, private readonly store: Store) {}
+
+  /** Write a chunk; resolves true once the reader has taken all of it, false if it dropped. */
+  write(chunk: ArrayLike<unknown>): Promise<boolean> {
+    return new Promise((resolve) => {
+      const buf = new HostReadableBuffer(this.shared.t, chunk);
+      const go = (): void => {
+        this.shared.write(null, buf,
+          (reclaim) => { reclaim(); if (buf.remain() > 0) go(); else resolve(true); },
+          (result) => {
+            if (result === CopyResult.DROPPED) resolve(false);
+            else if (buf.remain() > 0) go();
+            else resolve(true);
+          });
+        this.store.kick();
+      };
+      go();
+    });
+  }
+
+  /** End the stream: the reader sees DROPPED after what was written. */
+  close(): void {
+    this.shared.drop();
+    this.store.kick();
+  }
+}
+
+/** A stream the host creates: pass `stream` to a guest, write with `writer`. */
+export function createHostStream(t: ValType | null, store: Store): { stream: SharedStream; writer: StreamWriter } {
+  const stream = new SharedStream(t);
+  return { stream, writer: new StreamWriter(stream, store) };
+}
+
+/** Turn what the host passes for a stream (a ReadableStream, an async or sync iterable of chunks,
+ * a Uint8Array, or a StreamReader to pass on) into a stream a guest can read. */
+export function fromHostStream(v: unknown, t: ValType | null, store: Store): SharedStream {
+  if (v instanceof StreamReader) return v.shared;
+  const { stream, writer } = createHostStream(t, store);
+  void (async () => {
+    try {
+      if (ArrayBuffer.isView(v) || Array.isArray(v)) {
+        await writer.write(v as ArrayLike<unknown>);
+      } else if (v instanceof ReadableStream) {
+        const r = (v as ReadableStream<ArrayLike<unknown>>).getReader();
+        for (;;) {
+          const { done, value } = await r.read();
+          if (done) break;
+          if (!(await writer.write(value))) { await r.cancel(); break; }
+        }
+      } else if (v && (Symbol.asyncIterator in (v as object) || Symbol.iterator in (v as object))) {
+        for await (const chunk of v as AsyncIterable<ArrayLike<unknown>>) {
+          if (!(await writer.write(chunk))) break;
+        }
+      } else {
+        throw new TypeError('a stream must be a ReadableStream, an iterable of chunks or a typed array');
+      }
+    } finally {
+      writer.close();
+    }
+  })();
+  return stream;
+}
+
+/** The host's reading end of a future: a thenable that resolves with the value. */
+export class FutureReader implements PromiseLike<unknown> {
+  private promise: Promise<unknown> | null = null;
+  constructor(readonly shared: SharedFuture, private readonly store: Store) {}
+
+  private start(): Promise<unknown> {
+    if (!this.promise) {
+      this.promise = new Promise((resolve, reject) => {
+        const buf = new HostWritableBuffer(this.shared.t, 1);
+        this.shared.read(null, buf, (result) => {
+          if (result === CopyResult.COMPLETED) {
+            const v = buf.take();
+            resolve(this.shared.t ? (v as ArrayLike<unknown>)[0] : undefined);
+          } else reject(new Error('the future was dropped before a value was written'));
+        });
+        this.store.kick();
+      });
+    }
+    return this.promise;
+  }
+
+  then<A = unknown, B = never>(ok?: ((v: unknown) => A | PromiseLike<A>) | null, err?: ((e: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+    return this.start().then(ok, err);
+  }
+}
+
+/** Turn what the host passes for a future (a Promise, a value, or a FutureReader to pass on)
+ * into a future a guest can read. */
+export function fromHostFuture(v: unknown, t: ValType | null, store: Store): SharedFuture {
+  if (v instanceof FutureReader) return v.shared;
+  const shared = new SharedFuture(t);
+  void Promise.resolve(v).then((value) => {
+    shared.write(null, new HostReadableBuffer(t, [value]), () => {});
+    store.kick();
+  });
+  return shared;
+}

@@ -1,0 +1,349 @@
+// Component Instances, Threads, Tasks and the Store's event loop (CanonicalABI.md, "Component
+// Instances" through "Embedding API"), mapped onto one JS event loop:
+// - A Thread is a chain of async JS (and JSPI-suspended wasm) that runs only while it holds
+//   control. resume() hands it control and resolves when it hands control back, by blocking
+//   or by ending; so exactly one thread runs at a time, as in the spec.
+// - The Store's pump plays the spec's tick(): it runs queued host calls and ready threads, one
+//   at a time. Host events (timers, I/O) mark waitables and kick the pump.
+import { Table } from '../abi/table.js';
+import { Trap, asTrap, trapIf } from '../errors.js';
+import type { FuncType } from '../types.js';
+import type { ResourceHandle } from '../abi/resources.js';
+import type { Waitable, WaitableSet } from './waitables.js';
+import type { ErrorContext } from './streams.js';
+
+export type Handle = ResourceHandle | Waitable | WaitableSet | ErrorContext;
+
+/** Lift/lower options after resolution to live memory and functions. */
+export interface Options {
+  stringEncoding: 'utf8' | 'utf16' | 'latin1+utf16';
+  memory: WebAssembly.Memory | null;
+  realloc: ((...a: number[]) => unknown) | null;
+  postReturn: ((...a: unknown[]) => unknown) | null;
+  async: boolean;
+  callback: ((...a: number[]) => unknown) | null;
+}
+
+export class ComponentInstance {
+  readonly handles = new Table<Handle>();
+  mayEnter = true;
+  mayLeave = true;
+  backpressure = 0;
+  numWaitingToEnter = 0;
+  exclusiveThread: Thread | null = null;
+  /** Set when any of its core instances imports a JSPI-suspending function: its core code
+   * must then be entered through WebAssembly.promising. */
+  needsJSPI = false;
+
+  constructor(readonly store: Store, readonly parent: ComponentInstance | null, readonly name = 'component') {}
+
+  mayEnterFrom(caller: ComponentInstance | null): boolean {
+    for (const inst of this.enteringSet(caller)) if (!inst.mayEnter) return false;
+    return true;
+  }
+  enterFrom(caller: ComponentInstance | null): void {
+    for (const inst of this.enteringSet(caller)) inst.mayEnter = false;
+  }
+  leaveTo(caller: ComponentInstance | null): void {
+    for (const inst of this.enteringSet(caller)) inst.mayEnter = true;
+  }
+  private enteringSet(caller: ComponentInstance | null): ComponentInstance[] {
+    const mine = this.selfAndAncestors();
+    if (!caller) return mine;
+    const theirs = caller.selfAndAncestors();
+    return mine.filter((i) => !theirs.includes(i));
+  }
+  selfAndAncestors(): ComponentInstance[] {
+    const out: ComponentInstance[] = [];
+    for (let i: ComponentInstance | null = this; i; i = i.parent) out.push(i);
+    return out;
+  }
+}
+
+/** A call from the host into a component, waiting for its result. */
+interface PendingCall { reject: (e: unknown) => void }
+
+export class Store {
+  readonly waiting = new Set<Thread>();
+  /** The thread holding control, if any. */
+  current: Thread | null = null;
+  /** The trap that poisoned this store; every later entry fails with it. */
+  trapped: Trap | null = null;
+  /** Trap on a deadlock (no ready thread, a host call pending, no host work in flight). */
+  detectDeadlock = false;
+  /** Host operations in flight that may yet wake a thread. */
+  hostPending = 0;
+  private readonly jobs: (() => Promise<void>)[] = [];
+  private readonly calls = new Set<PendingCall>();
+  private pumping = false;
+
+  kick(): void {
+    if (this.pumping || this.trapped) return;
+    this.pumping = true;
+    queueMicrotask(() => void this.pump());
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (!this.trapped) {
+        const job = this.jobs.shift();
+        if (job) {
+          await job();
+          continue;
+        }
+        const next = this.nextReady();
+        if (!next) break;
+        const inst = next.task.inst;
+        inst.enterFrom(null);
+        await next.resume();
+        inst.leaveTo(null);
+      }
+    } catch (e) {
+      this.fail(asTrap(e));
+    } finally {
+      this.pumping = false;
+    }
+    if (this.detectDeadlock && !this.trapped && this.calls.size > 0 && this.hostPending === 0 && !this.nextReady()) {
+      this.fail(new Trap('deadlock detected: event loop cannot make further progress'));
+    }
+  }
+
+  private nextReady(): Thread | null {
+    for (const t of this.waiting) if (t.ready()) return t;
+    return null;
+  }
+
+  /** Queue a host call into the store; it starts when no thread holds control. */
+  enter<T>(start: (resolve: (v: T) => void, reject: (e: unknown) => void) => Promise<void>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.trapped) { reject(this.poisoned()); return; }
+      const call: PendingCall = { reject };
+      this.calls.add(call);
+      const done = (v: T) => { this.calls.delete(call); resolve(v); };
+      const fail = (e: unknown) => { this.calls.delete(call); reject(e); };
+      this.jobs.push(() => start(done, fail));
+      this.kick();
+    });
+  }
+
+  /** Track a host operation that may wake a thread when it settles. */
+  hostWork<T>(p: Promise<T>): Promise<T> {
+    this.hostPending++;
+    const settle = () => { this.hostPending--; this.kick(); };
+    p.then(settle, settle);
+    return p;
+  }
+
+  fail(t: Trap): void {
+    if (this.trapped) return;
+    this.trapped = t;
+    for (const c of this.calls) c.reject(t);
+    this.calls.clear();
+    this.jobs.length = 0;
+  }
+
+  poisoned(): Trap {
+    const t = new Trap(`cannot enter component instance (it trapped earlier: ${this.trapped?.message})`);
+    return t;
+  }
+}
+
+export type Cancelled = boolean;
+
+export class Thread {
+  readyFunc: (() => boolean) | null = null;
+  cancellable = false;
+  readonly storage: [number, number] = [0, 0];
+  done = false;
+  private wake: ((c: Cancelled) => void) | null = null;
+  private handBack: (() => void) | null = null;
+  private started = false;
+
+  constructor(readonly task: Task, private readonly body: (thread: Thread) => Promise<void>) {}
+
+  get store(): Store { return this.task.inst.store; }
+
+  waiting(): boolean { return this.readyFunc !== null; }
+  ready(): boolean { return this.readyFunc !== null && this.readyFunc(); }
+  suspended(): boolean { return !this.done && this.wake !== null && this.readyFunc === null; }
+
+  private startWaiting(ready: () => boolean): void {
+    this.readyFunc = ready;
+    this.store.waiting.add(this);
+  }
+  private stopWaiting(): void {
+    this.readyFunc = null;
+    this.store.waiting.delete(this);
+  }
+
+  /** Run this thread until it blocks or ends (the spec's resume). */
+  resume(cancelled: Cancelled = false): Promise<void> {
+    if (this.readyFunc) this.stopWaiting();
+    const store = this.store;
+    const prev = store.current;
+    return new Promise<void>((handBack) => {
+      this.handBack = handBack;
+      store.current = this;
+      if (!this.started) {
+        this.started = true;
+        this.body(this).then(() => this.exit(null), (e: unknown) => this.exit(e));
+      } else {
+        const wake = this.wake!;
+        this.wake = null;
+        wake(cancelled);
+      }
+    }).then(() => { store.current = prev; });
+  }
+
+  private exit(err: unknown): void {
+    this.done = true;
+    if (err !== null) this.store.fail(asTrap(err));
+    const hb = this.handBack;
+    this.handBack = null;
+    hb?.();
+  }
+
+  private block(cancellable: boolean): Promise<Cancelled> {
+    this.cancellable = cancellable;
+    return new Promise<Cancelled>((wake) => {
+      this.wake = wake;
+      const hb = this.handBack!;
+      this.handBack = null;
+      hb();
+    }).then((c) => {
+      this.store.current = this;
+      if (this.store.trapped) throw this.store.trapped;
+      return c;
+    });
+  }
+
+  /** Block until resumed by another thread (no ready condition). */
+  suspend(cancellable: boolean): Promise<Cancelled> | Cancelled {
+    if (this.task.deliverPendingCancel(cancellable)) return true;
+    return this.block(cancellable);
+  }
+
+  /** Block until ready() holds; returns at once when it already does. */
+  waitUntil(ready: () => boolean, cancellable = false): Promise<Cancelled> | Cancelled {
+    if (this.task.deliverPendingCancel(cancellable)) return true;
+    if (ready()) return false;
+    this.startWaiting(ready);
+    this.store.kick();
+    return this.block(cancellable);
+  }
+
+  /** Let every other ready thread run first, then continue. */
+  yield(cancellable: boolean, ready: () => boolean = () => true): Promise<Cancelled> | Cancelled {
+    if (this.task.deliverPendingCancel(cancellable)) return true;
+    this.startWaiting(ready);
+    this.store.kick();
+    return this.block(cancellable);
+  }
+}
+
+export type OnStart = () => unknown[];
+export type OnResolve = (result: unknown[] | null) => void;
+export type OnCancel = (caller: ComponentInstance | null) => Promise<void>;
+/** A component-level function: the spec's FuncInst. It resolves once the callee first blocks. */
+export type FuncInst = (onStart: OnStart, onResolve: OnResolve, caller: ComponentInstance | null) => Promise<OnCancel>;
+
+export type TaskState = 'initial' | 'started' | 'pending-cancel' | 'cancel-delivered' | 'resolved';
+
+export class Task {
+  state: TaskState = 'initial';
+  numBorrows = 0;
+  implicitThread: Thread | null = null;
+  readonly threads: Thread[] = [];
+  /** True when the caller is the host: values cross as host JS values. */
+  hostCaller = false;
+
+  constructor(
+    readonly ft: FuncType,
+    readonly opts: Options,
+    readonly inst: ComponentInstance,
+    private readonly onStart: OnStart,
+    private readonly onResolve: OnResolve,
+  ) {}
+
+  needsExclusive(): boolean {
+    return !this.opts.async || this.opts.callback !== null;
+  }
+
+  private hasBackpressure(): boolean {
+    return this.inst.backpressure > 0 || (this.needsExclusive() && this.inst.exclusiveThread !== null);
+  }
+
+  async enterImplicitThread(thread: Thread): Promise<boolean> {
+    this.implicitThread = thread;
+    if (this.ft.async) {
+      if (this.hasBackpressure() || this.inst.numWaitingToEnter > 0) {
+        this.inst.numWaitingToEnter++;
+        const cancelled = await thread.waitUntil(() => !this.hasBackpressure(), true);
+        this.inst.numWaitingToEnter--;
+        if (cancelled) {
+          this.cancel();
+          return false;
+        }
+      }
+      if (this.needsExclusive()) this.inst.exclusiveThread = thread;
+    }
+    this.threads.push(thread);
+    return true;
+  }
+
+  exitImplicitThread(): void {
+    const t = this.implicitThread!;
+    this.threads.splice(this.threads.indexOf(t), 1);
+    if (this.threads.length === 0) {
+      trapIf(this.state !== 'resolved', 'wasm trap: async-lifted export failed to produce a result');
+    }
+    if (this.ft.async && this.needsExclusive() && this.inst.exclusiveThread === t) this.inst.exclusiveThread = null;
+  }
+
+  async requestCancellation(caller: ComponentInstance | null): Promise<void> {
+    if (this.state === 'initial') {
+      this.state = 'cancel-delivered';
+      await this.implicitThread!.resume(true);
+      return;
+    }
+    const candidates = this.threads.filter((t) => t.cancellable && !t.done && (t.waiting() || t.suspended()));
+    const excl = this.inst.exclusiveThread;
+    const usable = this.needsExclusive() && excl !== null && excl !== this.implicitThread
+      ? candidates.filter((t) => t !== this.implicitThread) : candidates;
+    if (usable.length > 0 && this.inst.mayEnterFrom(caller)) {
+      this.state = 'cancel-delivered';
+      this.inst.enterFrom(caller);
+      await usable[0]!.resume(true);
+      this.inst.leaveTo(caller);
+    } else {
+      this.state = 'pending-cancel';
+    }
+  }
+
+  deliverPendingCancel(cancellable: boolean): boolean {
+    if (cancellable && this.state === 'pending-cancel') {
+      this.state = 'cancel-delivered';
+      return true;
+    }
+    return false;
+  }
+
+  start(): unknown[] {
+    this.state = 'started';
+    return this.onStart();
+  }
+
+  return(result: unknown[]): void {
+    trapIf(this.state === 'resolved', 'cannot return a value twice from the same task');
+    trapIf(this.numBorrows > 0, 'borrow handles still remain at the end of the call');
+    this.onResolve(result);
+    this.state = 'resolved';
+  }
+
+  cancel(): void {
+    trapIf(this.state !== 'cancel-delivered', 'cannot cancel a task before cancellation was requested');
+    trapIf(this.numBorrows > 0, 'borrow handles still remain at the end of the call');
+    this.onResolve(null);
+    this.state = 'resolved';
+  }
+}

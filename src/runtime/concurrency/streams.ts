@@ -1,0 +1,290 @@
+// Buffer State, Stream State and Future State (CanonicalABI.md), plus lifting and lowering of
+// stream and future handles. Copies are direct: the first side to arrive leaves its buffer
+// pending and the second copies memory to memory (Uint8Array.set), never value by value, when
+// the element type is a number (or absent).
+import { trap, trapIf } from '../errors.js';
+import { alignment, elemSize, isNumberType, typeEquals, type ValType } from '../types.js';
+import type { LiftLowerContext } from '../abi/context.js';
+import { loadListFromValidRange, storeListValues } from '../abi/values.js';
+import { Waitable } from './waitables.js';
+import type { ComponentInstance, Store } from './store.js';
+import { fromHostStream, fromHostFuture, StreamReader, FutureReader } from './host-ends.js';
+
+export const enum CopyResult { COMPLETED = 0, DROPPED = 1, CANCELLED = 2 }
+export const BLOCKED = 0xffff_ffff;
+export const MAX_BUFFER_LENGTH = 2 ** 28 - 1;
+
+/** Elements in flight: a byte view (number or empty element types) or JS values. */
+export type Chunk = { bytes: Uint8Array; values?: undefined; count: number } | { bytes?: undefined; values: ArrayLike<unknown>; count: number };
+
+export interface Buffer {
+  readonly t: ValType | null;
+  progress: number;
+  remain(): number;
+  isZeroLength(): boolean;
+}
+export interface ReadableBuffer extends Buffer { read(n: number, asBytes: boolean): Chunk }
+export interface WritableBuffer extends Buffer { write(c: Chunk): void; readonly wantsBytes: boolean }
+
+/** Whether elements of t can move as raw bytes. */
+export function isBytewise(t: ValType | null): boolean {
+  return isNumberType(t);
+}
+
+/** A buffer in guest memory (BufferGuestImpl). */
+export class GuestBuffer implements ReadableBuffer, WritableBuffer {
+  progress = 0;
+  private readonly size: number;
+  readonly wantsBytes: boolean;
+  constructor(readonly t: ValType | null, private readonly cx: LiftLowerContext, private ptr: number, readonly length: number) {
+    trapIf(length > MAX_BUFFER_LENGTH, 'buffer too long');
+    this.size = t ? elemSize(t) : 0;
+    if (t && length > 0) {
+      trapIf(ptr % alignment(t) !== 0, 'unaligned buffer pointer');
+      trapIf(ptr + length * this.size > cx.bytes.length, 'buffer pointer/length out of bounds of memory');
+    }
+    this.wantsBytes = isBytewise(t);
+  }
+  remain(): number { return this.length - this.progress; }
+  isZeroLength(): boolean { return this.length === 0; }
+
+  read(n: number, asBytes: boolean): Chunk {
+    let c: Chunk;
+    if (asBytes && this.wantsBytes) {
+      c = { bytes: this.cx.bytes.subarray(this.ptr, this.ptr + n * this.size), count: n };
+    } else if (this.t) {
+      c = { values: loadListFromValidRange(this.cx, this.ptr, n, this.t) as ArrayLike<unknown>, count: n };
+    } else {
+      c = { values: new Array<undefined>(n), count: n };
+    }
+    this.ptr += n * this.size;
+    this.progress += n;
+    return c;
+  }
+
+  write(c: Chunk): void {
+    if (c.bytes) this.cx.bytes.set(c.bytes, this.ptr);
+    else if (this.t) storeListValues(this.cx, c.values, this.ptr, this.t);
+    this.ptr += c.count * this.size;
+    this.progress += c.count;
+  }
+}
+
+/** Copy n elements from src into dst, as bytes when both sides allow. */
+export function copyElements(dst: WritableBuffer, src: ReadableBuffer, n: number): void {
+  dst.write(src.read(n, dst.wantsBytes));
+}
+
+export type ReclaimBuffer = () => void;
+export type OnCopy = (reclaim: ReclaimBuffer) => void;
+export type OnCopyDone = (result: CopyResult) => void;
+
+function sameInstanceTrap(inst: ComponentInstance | null, pending: ComponentInstance | null, t: ValType | null, what: string): void {
+  trapIf(inst !== null && inst === pending && !isNumberType(t), `cannot read from and write to intra-component ${what}`);
+}
+
+export class SharedStream {
+  dropped = false;
+  private pendingInst: ComponentInstance | null = null;
+  private pendingBuffer: Buffer | null = null;
+  private pendingOnCopy: OnCopy | null = null;
+  private pendingOnCopyDone: OnCopyDone | null = null;
+
+  constructor(readonly t: ValType | null) {}
+
+  private resetPending(): void { this.setPending(null, null, null, null); }
+  private setPending(inst: ComponentInstance | null, b: Buffer | null, onCopy: OnCopy | null, done: OnCopyDone | null): void {
+    this.pendingInst = inst;
+    this.pendingBuffer = b;
+    this.pendingOnCopy = onCopy;
+    this.pendingOnCopyDone = done;
+  }
+  private resetAndNotifyPending(result: CopyResult): void {
+    const done = this.pendingOnCopyDone!;
+    this.resetPending();
+    done(result);
+  }
+
+  hasPending(): boolean { return this.pendingBuffer !== null; }
+
+  cancel(): void {
+    if (this.pendingBuffer) this.resetAndNotifyPending(CopyResult.CANCELLED);
+  }
+
+  drop(): void {
+    if (!this.dropped) {
+      this.dropped = true;
+      if (this.pendingBuffer) this.resetAndNotifyPending(CopyResult.DROPPED);
+    }
+  }
+
+  read(inst: ComponentInstance | null, dst: WritableBuffer, onCopy: OnCopy, onCopyDone: OnCopyDone): void {
+    if (this.dropped) { onCopyDone(CopyResult.DROPPED); return; }
+    if (!this.pendingBuffer) { this.setPending(inst, dst, onCopy, onCopyDone); return; }
+    sameInstanceTrap(inst, this.pendingInst, this.t, 'stream');
+    const src = this.pendingBuffer as ReadableBuffer;
+    if (src.remain() > 0) {
+      if (dst.remain() > 0) {
+        copyElements(dst, src, Math.min(dst.remain(), src.remain()));
+        this.pendingOnCopy!(() => this.resetPending());
+      }
+      onCopyDone(CopyResult.COMPLETED);
+    } else {
+      this.resetAndNotifyPending(CopyResult.COMPLETED);
+      this.setPending(inst, dst, onCopy, onCopyDone);
+    }
+  }
+
+  write(inst: ComponentInstance | null, src: ReadableBuffer, onCopy: OnCopy, onCopyDone: OnCopyDone): void {
+    if (this.dropped) { onCopyDone(CopyResult.DROPPED); return; }
+    if (!this.pendingBuffer) { this.setPending(inst, src, onCopy, onCopyDone); return; }
+    sameInstanceTrap(inst, this.pendingInst, this.t, 'stream');
+    const dst = this.pendingBuffer as WritableBuffer;
+    if (dst.remain() > 0) {
+      if (src.remain() > 0) {
+        copyElements(dst, src, Math.min(dst.remain(), src.remain()));
+        this.pendingOnCopy!(() => this.resetPending());
+      }
+      onCopyDone(CopyResult.COMPLETED);
+    } else if (src.isZeroLength() && dst.isZeroLength()) {
+      onCopyDone(CopyResult.COMPLETED);
+    } else {
+      this.resetAndNotifyPending(CopyResult.COMPLETED);
+      this.setPending(inst, src, onCopy, onCopyDone);
+    }
+  }
+}
+
+export class SharedFuture {
+  dropped = false;
+  private pendingInst: ComponentInstance | null = null;
+  private pendingBuffer: Buffer | null = null;
+  private pendingOnCopyDone: OnCopyDone | null = null;
+
+  constructor(readonly t: ValType | null) {}
+
+  private setPending(inst: ComponentInstance | null, b: Buffer | null, done: OnCopyDone | null): void {
+    this.pendingInst = inst;
+    this.pendingBuffer = b;
+    this.pendingOnCopyDone = done;
+  }
+  private resetAndNotifyPending(result: CopyResult): void {
+    const done = this.pendingOnCopyDone!;
+    this.setPending(null, null, null);
+    done(result);
+  }
+
+  cancel(): void {
+    if (this.pendingBuffer) this.resetAndNotifyPending(CopyResult.CANCELLED);
+  }
+
+  drop(): void {
+    if (!this.dropped) {
+      this.dropped = true;
+      if (this.pendingBuffer) this.resetAndNotifyPending(CopyResult.DROPPED);
+    }
+  }
+
+  read(inst: ComponentInstance | null, dst: WritableBuffer, onCopyDone: OnCopyDone): void {
+    if (!this.pendingBuffer) { this.setPending(inst, dst, onCopyDone); return; }
+    sameInstanceTrap(inst, this.pendingInst, this.t, 'future');
+    copyElements(dst, this.pendingBuffer as ReadableBuffer, 1);
+    this.resetAndNotifyPending(CopyResult.COMPLETED);
+    onCopyDone(CopyResult.COMPLETED);
+  }
+
+  write(inst: ComponentInstance | null, src: ReadableBuffer, onCopyDone: OnCopyDone): void {
+    if (this.dropped) { onCopyDone(CopyResult.DROPPED); return; }
+    if (!this.pendingBuffer) { this.setPending(inst, src, onCopyDone); return; }
+    sameInstanceTrap(inst, this.pendingInst, this.t, 'future');
+    copyElements(this.pendingBuffer as WritableBuffer, src, 1);
+    this.resetAndNotifyPending(CopyResult.COMPLETED);
+    onCopyDone(CopyResult.COMPLETED);
+  }
+}
+
+export const enum CopyState { IDLE = 1, COPYING = 2, CANCELLING_COPY = 3, DONE = 4 }
+
+export abstract class CopyEnd extends Waitable {
+  state: CopyState = CopyState.IDLE;
+  abstract readonly shared: SharedStream | SharedFuture;
+  abstract readonly what: 'stream' | 'future';
+  abstract readonly readable: boolean;
+
+  copying(): boolean {
+    return this.state === CopyState.COPYING || this.state === CopyState.CANCELLING_COPY;
+  }
+
+  override drop(): void {
+    trapIf(this.copying(), `cannot drop busy ${this.what}`);
+    this.shared.drop();
+    super.drop();
+  }
+}
+
+export class ReadableStreamEnd extends CopyEnd {
+  readonly what = 'stream';
+  readonly readable = true;
+  constructor(store: Store, readonly shared: SharedStream) { super(store); }
+}
+export class WritableStreamEnd extends CopyEnd {
+  readonly what = 'stream';
+  readonly readable = false;
+  constructor(store: Store, readonly shared: SharedStream) { super(store); }
+}
+export class ReadableFutureEnd extends CopyEnd {
+  readonly what = 'future';
+  readonly readable = true;
+  constructor(store: Store, readonly shared: SharedFuture) { super(store); }
+}
+export class WritableFutureEnd extends CopyEnd {
+  readonly what = 'future';
+  readonly readable = false;
+  constructor(store: Store, readonly shared: SharedFuture) { super(store); }
+  override drop(): void {
+    trapIf(this.state !== CopyState.DONE, 'cannot drop future write end without first writing a value');
+    super.drop();
+  }
+}
+
+/** 📝 error-context values live in the same handle table. */
+export class ErrorContext {
+  constructor(readonly message: string) {}
+}
+
+// ---- Lifting and lowering stream and future handles
+
+function liftAsyncValue(cx: LiftLowerContext, i: number, t: { k: 'stream' | 'future'; t: ValType | null }): SharedStream | SharedFuture {
+  const e = cx.inst.handles.remove(i);
+  const want = t.k === 'stream' ? ReadableStreamEnd : ReadableFutureEnd;
+  trapIf(!(e instanceof want), `handle ${i} is not a readable ${t.k} end`);
+  const end = e as ReadableStreamEnd | ReadableFutureEnd;
+  trapIf(!typeEquals(end.shared.t, t.t), `${t.k} handle ${i} has the wrong element type`);
+  if (end.state === CopyState.DONE) {
+    trap(t.k === 'stream' ? 'cannot lift stream after being notified that the writable end dropped'
+      : 'cannot lift future after previous read succeeded');
+  }
+  trapIf(end.state !== CopyState.IDLE, `cannot remove busy ${t.k}`);
+  trapIf(end.inWaitableSet(), `cannot lift ${t.k} while it's in a waitable set`);
+  return end.shared;
+}
+
+export function liftStream(cx: LiftLowerContext, i: number, t: { k: 'stream'; t: ValType | null }): unknown {
+  const shared = liftAsyncValue(cx, i, t) as SharedStream;
+  return cx.host ? new StreamReader(shared, cx.inst.store) : shared;
+}
+
+export function liftFuture(cx: LiftLowerContext, i: number, t: { k: 'future'; t: ValType | null }): unknown {
+  const shared = liftAsyncValue(cx, i, t) as SharedFuture;
+  return cx.host ? new FutureReader(shared, cx.inst.store) : shared;
+}
+
+export function lowerStream(cx: LiftLowerContext, v: unknown, t: { k: 'stream'; t: ValType | null }): number {
+  const shared = v instanceof SharedStream ? v : fromHostStream(v, t.t, cx.inst.store);
+  return cx.inst.handles.add(new ReadableStreamEnd(cx.inst.store, shared));
+}
+
+export function lowerFuture(cx: LiftLowerContext, v: unknown, t: { k: 'future'; t: ValType | null }): number {
+  const shared = v instanceof SharedFuture ? v : fromHostFuture(v, t.t, cx.inst.store);
+  return cx.inst.handles.add(new ReadableFutureEnd(cx.inst.store, shared));
+}

@@ -1,0 +1,77 @@
+// The runtime's embedding API: what workers and host packages import. Nothing outside
+// src/runtime/ reaches into its rooms.
+import { asTrap } from './errors.js';
+import { Store } from './concurrency/store.js';
+import {
+  compileComponent, instantiate, type CompiledComponent, type FuncEntry, type HostImports, type InstanceValue, type Item,
+} from './instantiate.js';
+
+export { Trap, LinkError } from './errors.js';
+export { MalformedError } from './binary/reader.js';
+export { isComponent } from './binary/decode.js';
+export { compileComponent, type CompiledComponent, type FuncEntry, type HostImports, type InstanceValue, type Item };
+export { Store } from './concurrency/store.js';
+export { StreamReader, StreamWriter, FutureReader, createHostStream } from './concurrency/host-ends.js';
+export { GuestResource } from './abi/host-resources.js';
+export { typeToString, funcTypeToString, type FuncType, type ValType } from './types.js';
+
+export interface InstantiateOptions {
+  /** Trap when no thread can run, a call is pending and no host work is in flight (for tests). */
+  detectDeadlock?: boolean;
+}
+
+/** A live component instance: its exports, and calls into them. */
+export class Instance {
+  constructor(readonly exports: InstanceValue, readonly store: Store) {}
+
+  /** The function at a path of export names, e.g. ['wasi:cli/run@0.3.0', 'run'] or ['add']. */
+  func(path: string | string[]): FuncEntry {
+    const names = typeof path === 'string' ? [path] : path;
+    let items: InstanceValue = this.exports;
+    for (let k = 0; k < names.length; k++) {
+      const item = items.get(names[k]!);
+      if (!item) throw new Error(`no export named "${names.slice(0, k + 1).join('/')}"`);
+      if (k === names.length - 1) {
+        if (item.sort !== 'func') throw new Error(`export "${names.join('/')}" is a ${item.sort}, not a function`);
+        return item.f;
+      }
+      if (item.sort !== 'instance') throw new Error(`export "${names.slice(0, k + 1).join('/')}" is not an instance`);
+      items = item.i;
+    }
+    throw new Error('empty export path');
+  }
+
+  /** Call an exported function with JS values; resolves with its result. */
+  call(path: string | string[], ...args: unknown[]): Promise<unknown> {
+    return invoke(this.store, this.func(path), args);
+  }
+}
+
+/** Compile (if given bytes) and instantiate a component with host imports. */
+export async function instantiateComponent(component: Uint8Array | CompiledComponent, imports: HostImports = {},
+  options: InstantiateOptions = {}): Promise<Instance> {
+  const compiled = component instanceof Uint8Array ? await compileComponent(component) : component;
+  const store = new Store();
+  store.detectDeadlock = options.detectDeadlock ?? false;
+  const { exports } = await instantiate(compiled, imports, store);
+  return new Instance(exports, store);
+}
+
+/** Call a component function from the host (the spec's Store.invoke). */
+export function invoke(store: Store, f: FuncEntry, args: unknown[]): Promise<unknown> {
+  if (args.length !== f.ft.params.length) {
+    return Promise.reject(new TypeError(`${f.name} takes ${f.ft.params.length} argument(s), given ${args.length}`));
+  }
+  return store.enter<unknown>(async (resolve, reject) => {
+    try {
+      await f.fn(() => args, (r) => {
+        if (r === null) reject(new Error('the call was cancelled'));
+        else resolve(f.ft.result ? r[0] : undefined);
+      }, null);
+    } catch (e) {
+      const t = asTrap(e);
+      store.fail(t);
+      reject(t);
+    }
+  });
+}
