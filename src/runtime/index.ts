@@ -63,11 +63,19 @@ export function invoke(store: Store, f: FuncEntry, args: unknown[]): Promise<unk
     return Promise.reject(new TypeError(`${f.name} takes ${f.ft.params.length} argument(s), given ${args.length}`));
   }
   return store.enter<unknown>(async (resolve, reject) => {
+    // A result that arrives while the callee still runs (a sync lift's post-return may yet
+    // trap) is held until the callee first hands control back.
+    let started = false;
+    let early: unknown[] | null | undefined;
+    const settle = (r: unknown[] | null) => {
+      if (r === null) reject(new Error('the call was cancelled'));
+      else resolve(f.ft.result ? r[0] : undefined);
+    };
     try {
-      await f.fn(() => args, (r) => {
-        if (r === null) reject(new Error('the call was cancelled'));
-        else resolve(f.ft.result ? r[0] : undefined);
-      }, null);
+      await f.fn(() => args, (r) => { if (started) settle(r); else early = r; }, null);
+      started = true;
+      if (store.trapped) throw store.trapped;
+      if (early !== undefined) settle(early);
     } catch (e) {
       const t = asTrap(e);
       store.fail(t);

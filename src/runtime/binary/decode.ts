@@ -284,8 +284,8 @@ function externDesc(r: Reader): ExternDesc {
       if (tb === 0x01) return { sort: 'type', bound: { subResource: true } };
       return r.fail(`invalid type bound 0x${tb.toString(16)}`, r.pos - 1);
     }
-    case 0x04: return { sort: 'instance', type: r.u32() };
-    case 0x05: return { sort: 'component', type: r.u32() };
+    case 0x04: return { sort: 'component', type: r.u32() };
+    case 0x05: return { sort: 'instance', type: r.u32() };
   }
   return r.fail(`invalid extern descriptor 0x${b.toString(16)}`, at);
 }

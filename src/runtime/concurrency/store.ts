@@ -104,7 +104,7 @@ export class Store {
       this.pumping = false;
     }
     if (this.detectDeadlock && !this.trapped && this.calls.size > 0 && this.hostPending === 0 && !this.nextReady()) {
-      this.fail(new Trap('deadlock detected: event loop cannot make further progress'));
+      this.fail(new Trap('wasm trap: deadlock detected: event loop cannot make further progress'));
     }
   }
 

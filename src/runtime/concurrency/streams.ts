@@ -50,7 +50,9 @@ export class GuestBuffer implements ReadableBuffer, WritableBuffer {
 
   read(n: number, asBytes: boolean): Chunk {
     let c: Chunk;
-    if (asBytes && this.wantsBytes) {
+    if (this.size === 0) {
+      c = { values: new Array<undefined>(n), count: n };
+    } else if (asBytes && this.wantsBytes) {
       c = { bytes: this.cx.bytes.subarray(this.ptr, this.ptr + n * this.size), count: n };
     } else if (this.t) {
       c = { values: loadListFromValidRange(this.cx, this.ptr, n, this.t) as ArrayLike<unknown>, count: n };
@@ -63,7 +65,8 @@ export class GuestBuffer implements ReadableBuffer, WritableBuffer {
   }
 
   write(c: Chunk): void {
-    if (c.bytes) this.cx.bytes.set(c.bytes, this.ptr);
+    if (this.size === 0) { /* no payload to move */ }
+    else if (c.bytes) this.cx.bytes.set(c.bytes, this.ptr);
     else if (this.t) storeListValues(this.cx, c.values, this.ptr, this.t);
     this.ptr += c.count * this.size;
     this.progress += c.count;
