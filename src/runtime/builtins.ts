@@ -5,14 +5,14 @@ import { CoreValueIter, liftFlatValues, ErrorContextValue, loadStringFromRange, 
 import { ResourceHandle } from './abi/resources.js';
 import { releaseHostResource } from './abi/host-resources.js';
 import { asTrap, trap, trapIf } from './errors.js';
-import { callCore, type CoreFunc } from './canon.js';
+import { coreFuncOf, liftFunc, lowerFunc, type CoreFunc } from './canon.js';
 import type { ComponentInstance, Options, Thread } from './concurrency/store.js';
 import { EventCode, Subtask, Waitable, WaitableSet, type EventTuple } from './concurrency/waitables.js';
 import {
   BLOCKED, CopyEnd, CopyResult, CopyState, GuestBuffer, ReadableFutureEnd, ReadableStreamEnd,
   SharedFuture, SharedStream, WritableFutureEnd, WritableStreamEnd,
 } from './concurrency/streams.js';
-import { MAX_FLAT_PARAMS, typeEquals, type ResourceType, type ValType } from './types.js';
+import { MAX_FLAT_PARAMS, prim, typeEquals, type FuncType, type ResourceType, type ValType } from './types.js';
 
 type Fn = (...args: never[]) => unknown;
 
@@ -70,10 +70,26 @@ export function resourceDrop(inst: ComponentInstance, rt: ResourceType): CoreFun
       return undefined;
     }
     if (!rt.dtor) return undefined;
-    const impl = rt.impl as ComponentInstance;
-    trapIf(impl !== inst && !impl.mayEnterFrom(inst), 'wasm trap: cannot enter component instance');
-    return callCore(impl, rt.dtor as Fn as (...a: unknown[]) => unknown, [rh.rep]);
+    // The destructor runs as a task of the implementing instance, called synchronously.
+    return dtorCaller(rt, inst).call(rh.rep);
   });
+}
+
+const DTOR_FT: FuncType = { k: 'func', async: false, params: [{ name: 'rep', t: prim('u32') }], result: null };
+const SYNC_OPTS: Options = { stringEncoding: 'utf8', memory: null, realloc: null, postReturn: null, async: false, callback: null };
+const DTOR_CALLERS = new WeakMap<ResourceType, Map<ComponentInstance, CoreFunc>>();
+
+function dtorCaller(rt: ResourceType, inst: ComponentInstance): CoreFunc {
+  let m = DTOR_CALLERS.get(rt);
+  if (!m) { m = new Map(); DTOR_CALLERS.set(rt, m); }
+  let c = m.get(inst);
+  if (!c) {
+    const impl = rt.impl as ComponentInstance;
+    const callee = liftFunc(coreFuncOf(rt.dtor as (...a: unknown[]) => unknown), DTOR_FT, SYNC_OPTS, impl);
+    c = lowerFunc(callee, DTOR_FT, SYNC_OPTS, inst);
+    m.set(inst, c);
+  }
+  return c;
 }
 
 export function resourceRep(inst: ComponentInstance, rt: ResourceType): CoreFunc {
@@ -300,6 +316,7 @@ export function streamCopy(inst: ComponentInstance, t: ValType | null, opts: Opt
     checkIdle(e, opts.async);
     const cx = new LiftLowerContext(opts, inst, null);
     const buffer = new GuestBuffer(t, cx, ptr >>> 0, n >>> 0);
+    e.buffer = buffer;
     const streamEvent = (result: CopyResult, reclaim: () => void): EventTuple => {
       reclaim();
       e.state = result === CopyResult.DROPPED ? CopyState.DONE : CopyState.IDLE;
@@ -352,7 +369,14 @@ export function cancelCopy(inst: ComponentInstance, t: ValType | null, isAsync: 
     trapIf(e.state !== CopyState.COPYING || e.hasSyncWaiter, 'no copy in progress to cancel');
     trapIf(e.inWaitableSet() && !isAsync, 'waitable cannot be used synchronously while added to a waitable set');
     e.state = CopyState.CANCELLING_COPY;
-    const finish = (): number => e.getPendingEvent()[2] >>> 0;
+    const buffer = e.buffer;
+    // A copy cut short by the cancel reports CANCELLED with its progress (as the spec's tests
+    // expect), even when a partial copy had already been recorded as COMPLETED.
+    const finish = (): number => {
+      const payload = e.getPendingEvent()[2] >>> 0;
+      const partial = buffer !== null && buffer.remain() > 0 && (payload & 0xf) === CopyResult.COMPLETED;
+      return partial ? (payload & ~0xf) | CopyResult.CANCELLED : payload;
+    };
     if (!e.hasPendingEvent()) {
       e.shared.cancel();
       if (!e.hasPendingEvent()) {
@@ -406,6 +430,9 @@ export function errorContextDrop(inst: ComponentInstance): CoreFunc {
   });
 }
 
-export function gated(name: string): CoreFunc {
-  return plain(() => trap(`${name} is not supported in WASI 0.3.0 (feature gated)`));
+export function gated(inst: ComponentInstance, name: string): CoreFunc {
+  return plain(() => {
+    checkLeave(inst);
+    trap(`${name} is not supported in WASI 0.3.0 (feature gated)`);
+  });
 }

@@ -30,7 +30,9 @@ export function asTrap(e: unknown): Trap {
   if (e instanceof Trap) return e;
   if (e instanceof WebAssembly.RuntimeError) {
     const m = e.message === 'unreachable' ? 'wasm `unreachable` instruction executed' : e.message;
-    return new Trap(`wasm trap: ${m}`);
+    const t = new Trap(`wasm trap: ${m}`);
+    t.stack = `${t.name}: ${t.message}\n${(e.stack ?? '').split('\n').slice(1).join('\n')}`;
+    return t;
   }
   if (e instanceof Error) {
     const t = new Trap(e.message);

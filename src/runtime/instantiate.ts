@@ -392,7 +392,7 @@ function defineCanon(c: Canon, sp: Scope, ci: ComponentInstance): void {
     case 'resource.rep': return core(B.resourceRep(ci, resourceAt(c.type, sp)));
     case 'backpressure.inc': return core(B.backpressureInc(ci));
     case 'backpressure.dec': return core(B.backpressureDec(ci));
-    case 'backpressure.set': return core(B.gated('backpressure.set (removed: use backpressure.inc/dec)'));
+    case 'backpressure.set': return core(B.gated(ci, 'backpressure.set (removed: use backpressure.inc/dec)'));
     case 'task.return': return core(B.taskReturn(ci, c.result ? resolveValType(c.result, sp) : null, resolveOpts(c.opts, sp)));
     case 'task.cancel': return core(B.taskCancel(ci));
     case 'context.get': return core(B.contextGet(ci, c.i));
@@ -424,8 +424,8 @@ function defineCanon(c: Canon, sp: Scope, ci: ComponentInstance): void {
     }
     case 'waitable-set.drop': return core(B.waitableSetDrop(ci));
     case 'waitable.join': return core(B.waitableJoin(ci));
-    case 'thread.index': return core(B.gated('thread.index'));
-    case 'gated': return core(B.gated(c.name));
+    case 'thread.index': return core(B.gated(ci, 'thread.index'));
+    case 'gated': return core(B.gated(ci, c.name));
   }
 }
 

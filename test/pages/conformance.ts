@@ -74,7 +74,12 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-const errText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+const errText = (e: unknown) => {
+  if (!(e instanceof Error)) return String(e);
+  // Name the wasm functions on the stack: the spec's tests use `unreachable` as their assert.
+  const frames = (e.stack ?? '').split('\n').filter((l) => l.includes('wasm')).slice(0, 3).map((l) => l.trim().replace(/^at /, '').replace(/ \(.*\)$/, ''));
+  return `${e.name}: ${e.message}${frames.length ? ` [${frames.join(' < ')}]` : ''}`;
+};
 
 async function build(src: Source): Promise<CompiledComponent> {
   if (src.buildError !== undefined) throw new MalformedError(`wasm-tools parse: ${src.buildError}`, 0);

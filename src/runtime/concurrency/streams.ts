@@ -210,6 +210,8 @@ export const enum CopyState { IDLE = 1, COPYING = 2, CANCELLING_COPY = 3, DONE =
 
 export abstract class CopyEnd extends Waitable {
   state: CopyState = CopyState.IDLE;
+  /** The guest buffer of the copy in progress, if any. */
+  buffer: GuestBuffer | null = null;
   abstract readonly shared: SharedStream | SharedFuture;
   abstract readonly what: 'stream' | 'future';
   abstract readonly readable: boolean;
@@ -219,7 +221,7 @@ export abstract class CopyEnd extends Waitable {
   }
 
   override drop(): void {
-    trapIf(this.copying(), `cannot drop busy ${this.what}`);
+    trapIf(this.copying(), this.readable ? `cannot remove busy ${this.what}` : `cannot drop busy ${this.what}`);
     this.shared.drop();
     super.drop();
   }
