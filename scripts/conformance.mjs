@@ -57,6 +57,7 @@ for (const file of files) {
     ]);
     const failed = outcomes.filter((o) => !o.ok);
     const first = failed[0];
+    if (process.env.CONFORMANCE_VERBOSE) for (const f of failed) console.error(`  ${name}:${f.line} ${f.kind}: ${f.detail ?? ''}`.slice(0, 400));
     row = { file: name, commands: outcomes.length, passed: outcomes.length - failed.length, failed: failed.length, error: first ? `line ${first.line} ${first.kind}: ${first.detail ?? ''}`.slice(0, 300) : null };
   } catch (e) {
     row = { file: name, commands: 0, passed: 0, failed: 1, error: `could not run: ${String(e?.message ?? e).split('\n')[0]}` };

@@ -43,6 +43,12 @@ function checkLeave(inst: ComponentInstance): void {
   trapIf(!inst.mayLeave, 'cannot leave component instance');
 }
 
+/** A built-in that may block, called synchronously from a sync-typed task that has not
+ * returned, traps: such a task may not block. */
+export function checkMayBlock(thread: Thread): void {
+  trapIf(!thread.task.ft.async && thread.task.state !== 'resolved', 'cannot block a synchronous task before returning');
+}
+
 // ---- Resources
 
 export function resourceNew(inst: ComponentInstance, rt: ResourceType): CoreFunc {
@@ -188,6 +194,7 @@ export function waitableSetWait(inst: ComponentInstance, cancellable: boolean, m
   return blocking((si: number, ptr: number) => {
     const thread = current(inst);
     checkLeave(inst);
+    checkMayBlock(thread);
     const wset = getSet(inst, si);
     if (wset.hasPendingEvent() && !thread.task.deliverPendingCancel(cancellable)) {
       return storeEvent(mem, ptr, wset.getPendingEvent());
@@ -229,6 +236,7 @@ export function subtaskCancel(inst: ComponentInstance, isAsync: boolean): CoreFu
   return blocking((i: number) => {
     const thread = current(inst);
     checkLeave(inst);
+    if (!isAsync) checkMayBlock(thread);
     const subtask = inst.handles.get(i);
     trapIf(!(subtask instanceof Subtask), `handle ${i} is not a subtask`);
     const st = subtask as Subtask;
@@ -312,6 +320,7 @@ export function streamCopy(inst: ComponentInstance, t: ValType | null, opts: Opt
   return blocking((i: number, ptr: number, n: number) => {
     const thread = current(inst);
     checkLeave(inst);
+    if (!opts.async) checkMayBlock(thread);
     const e = getEnd(inst, i, ctor, t);
     checkIdle(e, opts.async);
     const cx = new LiftLowerContext(opts, inst, null);
@@ -341,6 +350,7 @@ export function futureCopy(inst: ComponentInstance, t: ValType | null, opts: Opt
   return blocking((i: number, ptr: number) => {
     const thread = current(inst);
     checkLeave(inst);
+    if (!opts.async) checkMayBlock(thread);
     const e = getEnd(inst, i, ctor, t);
     checkIdle(e, opts.async);
     const cx = new LiftLowerContext(opts, inst, null);
@@ -365,6 +375,7 @@ export function cancelCopy(inst: ComponentInstance, t: ValType | null, isAsync: 
   return blocking((i: number) => {
     const thread = current(inst);
     checkLeave(inst);
+    if (!isAsync) checkMayBlock(thread);
     const e = getEnd(inst, i, ctor, t);
     trapIf(e.state !== CopyState.COPYING || e.hasSyncWaiter, 'no copy in progress to cancel');
     trapIf(e.inWaitableSet() && !isAsync, 'waitable cannot be used synchronously while added to a waitable set');

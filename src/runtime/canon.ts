@@ -154,6 +154,9 @@ export function lowerFunc(callee: FuncInst, ft: FuncType, opts: Options, inst: C
     const thread = inst.store.current;
     if (!thread) trap('canon lower called outside any task');
     trapIf(!inst.mayLeave, 'cannot leave component instance');
+    // A sync-typed task may not make a blocking (sync) call to an async-typed function.
+    trapIf(!opts.async && ft.async && !thread.task.ft.async && thread.task.state !== 'resolved',
+      'cannot block a synchronous task before returning');
     const subtask = new Subtask(inst.store);
     const cx = new LiftLowerContext(opts, inst, subtask, host);
     const args = new CoreValueIter(flatArgs);
