@@ -227,17 +227,28 @@ export class Thread {
   waitUntil(ready: () => boolean, cancellable = false): Promise<Cancelled> | Cancelled {
     if (this.task.deliverPendingCancel(cancellable)) return true;
     if (ready()) return false;
-    this.startWaiting(ready);
-    this.store.kick();
-    return this.block(cancellable);
+    return this.wait(ready, cancellable);
   }
 
   /** Let every other ready thread run first, then continue. */
   yield(cancellable: boolean, ready: () => boolean = () => true): Promise<Cancelled> | Cancelled {
     if (this.task.deliverPendingCancel(cancellable)) return true;
-    this.startWaiting(ready);
+    return this.wait(ready, cancellable);
+  }
+
+  /** A callback-lifted task that has already returned its value and then blocks inside core
+   * wasm (a sync call or built-in) gives up its instance's exclusive lock while it waits, and
+   * takes it back before it goes on, so other tasks of the instance may start (the spec's
+   * sync-streams test); a task that has not returned keeps the lock (async-calls-sync). */
+  private async wait(ready: () => boolean, cancellable: boolean): Promise<Cancelled> {
+    const inst = this.task.inst;
+    const held = inst.exclusiveThread === this && this.task.opts.callback !== null && this.task.state === 'resolved';
+    if (held) inst.exclusiveThread = null;
+    this.startWaiting(held ? () => inst.exclusiveThread === null && ready() : ready);
     this.store.kick();
-    return this.block(cancellable);
+    const c = await this.block(cancellable);
+    if (held) inst.exclusiveThread = this;
+    return c;
   }
 }
 
