@@ -5,6 +5,7 @@ import type {
   Alias, Canon, CanonOpts, ComponentAst, Decl, Definition, ExternDesc, Sort, TypeDef, ValTypeRef,
 } from './binary/ast.js';
 import { decodeComponent } from './binary/decode.js';
+import { MalformedError } from './binary/reader.js';
 import { camel } from './abi/values.js';
 import { LinkError, Trap, asTrap } from './errors.js';
 import {
@@ -75,7 +76,7 @@ export async function compileComponent(bytes: Uint8Array): Promise<CompiledCompo
     for (const d of c.definitions) {
       if (d.kind === 'core-module') {
         jobs.push(WebAssembly.compile(d.bytes as Uint8Array<ArrayBuffer>).then((m) => { modules.set(d, m); },
-          (e: unknown) => { throw new LinkError(`core module at byte offset ${d.offset} failed to compile: ${(e as Error).message}`); }));
+          (e: unknown) => { throw new MalformedError(`core module failed to compile: ${(e as Error).message}`, d.offset); }));
       } else if (d.kind === 'component') walk(d.component);
     }
   };
@@ -566,12 +567,23 @@ function validateComponent(ast: ComponentAst): void {
   walkTypes(ast.definitions);
 }
 
-function checkTypeDef(t: TypeDef): void {
+function checkTypeDef(t: TypeDef, inType = false): void {
+  switch (t.k) {
+    case 'record': if (t.fields.length === 0) bad('record type must have at least one field'); break;
+    case 'variant': if (t.cases.length === 0) bad('variant type must have at least one case'); break;
+    case 'tuple': if (t.ts.length === 0) bad('tuple type must have at least one type'); break;
+    case 'flags':
+      if (t.names.length === 0) bad('flags must have at least one entry');
+      if (t.names.length > 32) bad('cannot have more than 32 flags');
+      break;
+    case 'enum': if (t.names.length === 0) bad('enum type must have at least one variant'); break;
+    case 'resource': if (inType) bad('resources can only be defined within a concrete component'); break;
+  }
   if ((t.k === 'stream' || t.k === 'future') && t.t && 'prim' in t.t && t.t.prim === 'char' && t.k === 'stream') {
     bad('`stream<char>` is not valid');
   }
   if (t.k === 'instance' || t.k === 'component') {
-    for (const d of t.decls) if (d.kind === 'type') checkTypeDef(d.type);
+    for (const d of t.decls) if (d.kind === 'type') checkTypeDef(d.type, true);
   }
 }
 

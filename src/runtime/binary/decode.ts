@@ -13,6 +13,12 @@ const PRIMS: Record<number, PrimName> = {
   0x64: 'error-context',
 };
 
+const SORT_BYTE: Record<Sort, number> = {
+  'core-func': 0x00, 'core-table': 0x01, 'core-memory': 0x02, 'core-global': 0x03, 'core-tag': 0x04,
+  'core-type': 0x10, 'core-module': 0x11, 'core-instance': 0x12,
+  func: 0x01, value: 0x02, type: 0x03, component: 0x04, instance: 0x05,
+};
+
 const CORE_SORTS: Record<number, CoreSort> = {
   0x00: 'core-func', 0x01: 'core-table', 0x02: 'core-memory', 0x03: 'core-global', 0x04: 'core-tag',
   0x10: 'core-type', 0x11: 'core-module', 0x12: 'core-instance',
@@ -105,8 +111,18 @@ function externName(r: Reader): string {
   const at = r.pos;
   const b = r.byte();
   if (b === 0x00 || b === 0x01) return r.name();
-  if (b === 0x02) { const n = r.name(); r.name(); return n; } // [implements=<...>] annotation
-  return r.fail(`invalid extern name discriminator 0x${b.toString(16)}`, at);
+  if (b === 0x02) {
+    // A name with attributes (implements, external-id...): each a tag byte and a string.
+    const n = r.name();
+    const count = r.u32();
+    for (let i = 0; i < count; i++) {
+      const tag = r.byte();
+      if (tag > 0x02) r.fail(`invalid leading byte (0x${tag.toString(16)}) for component name attribute`, r.pos - 1);
+      r.name();
+    }
+    return n;
+  }
+  return r.fail(`invalid leading byte (0x${b.toString(16)}) for component name`, at);
 }
 
 function coreInstanceExpr(r: Reader): CoreInstanceExpr {
@@ -149,7 +165,12 @@ function readAlias(r: Reader): Alias {
   let target: AliasTarget;
   if (b === 0x00) target = { kind: 'export', instance: r.u32(), name: r.name() };
   else if (b === 0x01) target = { kind: 'core-export', instance: r.u32(), name: r.name() };
-  else if (b === 0x02) target = { kind: 'outer', count: r.u32(), idx: r.u32() };
+  else if (b === 0x02) {
+    if (s !== 'type' && s !== 'core-module' && s !== 'core-type' && s !== 'component') {
+      r.fail(`invalid leading byte (0x${SORT_BYTE[s].toString(16)}) for component outer alias kind`, at - 1);
+    }
+    target = { kind: 'outer', count: r.u32(), idx: r.u32() };
+  }
   else return r.fail(`invalid alias target 0x${b.toString(16)}`, at);
   return { sort: s, target };
 }
@@ -190,25 +211,35 @@ function coreImportDesc(r: Reader): unknown {
   return r.fail(`invalid core import description 0x${b.toString(16)}`, at);
 }
 
-function coreType(r: Reader): CoreTypeDef {
+function coreType(r: Reader, nested = false): CoreTypeDef {
   const at = r.pos;
   const b = r.byte();
   if (b === 0x60) return { k: 'func', params: r.vec(coreValType), results: r.vec(coreValType) };
+  if (b === 0x00 || b === 0x4f) {
+    // A GC subtype: `0x00 0x50` (non-final; 0x00-prefixed since a bare 0x50 is a module type)
+    // or 0x4f (final), then supertypes and the composite type.
+    if (b === 0x00 && r.byte() !== 0x50) r.fail('expected a subtype after 0x00', r.pos - 1);
+    r.vec((x) => x.u32());
+    return coreType(r, true);
+  }
+  if (b === 0x50 && nested) r.fail('invalid leading byte (0x50) for type definition: nested module types are not allowed', at);
   if (b === 0x50) {
     const decls = r.vec((x) => {
       const dat = x.pos;
       const d = x.byte();
       switch (d) {
         case 0x00: return { import: [x.name(), x.name(), coreImportDesc(x)] };
-        case 0x01: return { type: coreType(x) };
+        case 0x01: return { type: coreType(x, true) };
         case 0x02: {
           const s = coreSort(x);
-          if (x.byte() !== 0x01) x.fail('core alias must be an outer alias', x.pos - 1);
+          if (s !== 'core-type') x.fail(`invalid leading byte (0x${SORT_BYTE[s].toString(16)}) for outer alias kind`, x.pos - 1);
+          const tb = x.byte();
+          if (tb !== 0x01) x.fail(`invalid leading byte (0x${tb.toString(16)}) for outer alias target`, x.pos - 1);
           return { alias: [s, x.u32(), x.u32()] };
         }
         case 0x03: return { export: [x.name(), coreImportDesc(x)] };
       }
-      return x.fail(`invalid module type declaration 0x${d.toString(16)}`, dat);
+      return x.fail(`invalid leading byte (0x${d.toString(16)}) for type definition`, dat);
     });
     return { k: 'module', decls };
   }
