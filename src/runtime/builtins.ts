@@ -20,8 +20,10 @@ function plain(f: Fn): CoreFunc {
   return { call: f as (...a: unknown[]) => unknown, importable: f, suspends: false };
 }
 
-/** A built-in that may block: a suspending import when it must wait, a plain value otherwise. */
-function blocking(f: (...args: never[]) => unknown): CoreFunc {
+/** A built-in that may block: a suspending import when it must wait, a plain value otherwise.
+ * With mayBlock false (the async forms) it is a plain import, so it needs no JSPI. */
+function blocking(f: (...args: never[]) => unknown, mayBlock = true): CoreFunc {
+  if (!mayBlock) return plain(f);
   const call = (...a: unknown[]): unknown => {
     try {
       const r = (f as (...a: unknown[]) => unknown)(...a);
@@ -341,7 +343,7 @@ export function streamCopy(inst: ComponentInstance, t: ValType | null, opts: Opt
     if (e.hasPendingEvent()) return finish();
     if (opts.async) return BLOCKED;
     return e.waitForPendingEvent(thread).then(finish);
-  });
+  }, !opts.async);
 }
 
 export function futureCopy(inst: ComponentInstance, t: ValType | null, opts: Options, readable: boolean): CoreFunc {
@@ -368,7 +370,7 @@ export function futureCopy(inst: ComponentInstance, t: ValType | null, opts: Opt
     if (e.hasPendingEvent()) return finish();
     if (opts.async) return BLOCKED;
     return e.waitForPendingEvent(thread).then(finish);
-  });
+  }, !opts.async);
 }
 
 export function cancelCopy(inst: ComponentInstance, t: ValType | null, isAsync: boolean, ctor: EndCtor): CoreFunc {
@@ -396,7 +398,7 @@ export function cancelCopy(inst: ComponentInstance, t: ValType | null, isAsync: 
       }
     }
     return finish();
-  });
+  }, !isAsync);
 }
 
 export function dropEnd(inst: ComponentInstance, t: ValType | null, ctor: EndCtor): CoreFunc {

@@ -129,6 +129,47 @@ async function canonLift(callee: CoreFunc, ft: FuncType, opts: Options, inst: Co
   return (caller) => task.requestCancellation(caller);
 }
 
+/** The inline path of canon lift for a sync-typed, sync-lifted function whose instance cannot
+ * suspend: nothing in it can block, so it runs to completion on the caller's stack, without
+ * the promise machinery (plain calls from JS stay cheap). Call only when the store is idle. */
+export function liftInline(callee: CoreFunc, ft: FuncType, opts: Options, inst: ComponentInstance): ((args: unknown[]) => unknown) | null {
+  if (ft.async || opts.async || inst.needsJSPI) return null;
+  const paramTs = paramTypes(ft);
+  const resultTs = resultTypes(ft);
+  return (args) => {
+    trapIf(!inst.mayEnterFrom(null), 'wasm trap: cannot enter component instance');
+    let result: unknown[] | null = null;
+    const task = new Task(ft, opts, inst, () => args, (r) => { result = r; });
+    task.hostCaller = true;
+    const thread = Thread.inline(task);
+    const store = inst.store;
+    inst.enterFrom(null);
+    store.current = thread;
+    try {
+      task.threads.push(thread);
+      task.implicitThread = thread;
+      const cx = new LiftLowerContext(opts, inst, task, true);
+      const flatArgs = lowerFlatValues(cx, MAX_FLAT_PARAMS, task.start(), paramTs);
+      const r = (callee.call as (...a: unknown[]) => unknown)(...flatArgs);
+      const flatResults = r === undefined ? [] : [r];
+      task.return(liftFlatValues(cx, MAX_FLAT_RESULTS, new CoreValueIter(flatResults), resultTs));
+      if (opts.postReturn) {
+        inst.mayLeave = false;
+        try { opts.postReturn(...flatResults); } finally { inst.mayLeave = true; }
+      }
+      task.exitImplicitThread();
+    } catch (e) {
+      const t = asTrap(e);
+      store.fail(t);
+      throw t;
+    } finally {
+      store.current = null;
+      inst.leaveTo(null);
+    }
+    return ft.result ? (result as unknown[] | null)![0] : undefined;
+  };
+}
+
 /** A sync-typed task that blocked may only wait while other threads of its instance can run. */
 async function finishSyncTask(task: Task, inst: ComponentInstance): Promise<void> {
   while (task.state !== 'resolved' && !inst.store.trapped) {

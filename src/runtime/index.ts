@@ -45,7 +45,19 @@ export class Instance {
   call(path: string | string[], ...args: unknown[]): Promise<unknown> {
     return invoke(this.store, this.func(path), args);
   }
+
+  /** Call a function that can never block (sync-typed, sync-lifted, in an instance that
+   * imports nothing that suspends) synchronously; throws if it could block or the store is busy. */
+  callSync(path: string | string[], ...args: unknown[]): unknown {
+    const f = this.func(path);
+    if (!f.inline) throw new Error(`${names(path)} may block: call it with call()`);
+    if (!this.store.idle()) throw new Error(`the component is busy: call ${names(path)} with call()`);
+    if (this.store.trapped) throw this.store.poisoned();
+    return f.inline(args);
+  }
 }
+
+const names = (p: string | string[]) => (typeof p === 'string' ? p : p.join('/'));
 
 /** Compile (if given bytes) and instantiate a component with host imports. */
 export async function instantiateComponent(component: Uint8Array | CompiledComponent, imports: HostImports = {},
@@ -61,6 +73,13 @@ export async function instantiateComponent(component: Uint8Array | CompiledCompo
 export function invoke(store: Store, f: FuncEntry, args: unknown[]): Promise<unknown> {
   if (args.length !== f.ft.params.length) {
     return Promise.reject(new TypeError(`${f.name} takes ${f.ft.params.length} argument(s), given ${args.length}`));
+  }
+  if (f.inline && store.idle()) {
+    try {
+      return Promise.resolve(f.inline(args));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
   return store.enter<unknown>(async (resolve, reject) => {
     // A result that arrives while the callee still runs (a sync lift's post-return may yet

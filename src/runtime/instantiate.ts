@@ -12,12 +12,19 @@ import {
   ResourceType, funcTypeToString, prim, typeToString, type FuncType, type ValType,
 } from './types.js';
 import { ComponentInstance, Store, type FuncInst, type Options } from './concurrency/store.js';
-import { callCore, hostFunc, liftFunc, lowerFunc, type CoreFunc } from './canon.js';
+import { callCore, hostFunc, liftFunc, liftInline, lowerFunc, type CoreFunc } from './canon.js';
 import * as B from './builtins.js';
 import { ReadableFutureEnd, ReadableStreamEnd, WritableFutureEnd, WritableStreamEnd } from './concurrency/streams.js';
 
 /** A component-level function: its type and how to call it. */
-export interface FuncEntry { ft: FuncType; fn: FuncInst; name: string; inst: ComponentInstance | null }
+export interface FuncEntry {
+  ft: FuncType;
+  fn: FuncInst;
+  name: string;
+  inst: ComponentInstance | null;
+  /** For functions that can never block: a synchronous call from an idle store. */
+  inline?: ((args: unknown[]) => unknown) | null;
+}
 
 /** A component instance's exports, by name. */
 export type InstanceValue = Map<string, Item>;
@@ -379,7 +386,7 @@ function defineCanon(c: Canon, sp: Scope, ci: ComponentInstance): void {
       const callee = sp.coreFuncs[c.func] ?? bad(`unknown core function ${c.func}`);
       const opts = resolveOpts(c.opts, sp);
       if (opts.async && !ft.async) bad('the `async` canonical option requires an async function type');
-      sp.funcs.push({ ft, fn: liftFunc(callee, ft, opts, ci), name: `lifted#${sp.funcs.length}`, inst: ci });
+      sp.funcs.push({ ft, fn: liftFunc(callee, ft, opts, ci), name: `lifted#${sp.funcs.length}`, inst: ci, inline: liftInline(callee, ft, opts, ci) });
       return;
     }
     case 'lower': {

@@ -77,6 +77,11 @@ export class Store {
   private readonly calls = new Set<PendingCall>();
   private pumping = false;
 
+  /** True when no thread holds control and nothing is queued: a call may run inline. */
+  idle(): boolean {
+    return !this.pumping && this.current === null && this.jobs.length === 0 && !this.trapped;
+  }
+
   kick(): void {
     if (this.pumping || this.trapped) return;
     this.pumping = true;
@@ -160,6 +165,13 @@ export class Thread {
   private started = false;
 
   constructor(readonly task: Task, private readonly body: (thread: Thread) => Promise<void>) {}
+
+  /** A thread that runs inline on the caller's stack (a call that cannot block). */
+  static inline(task: Task): Thread {
+    const t = new Thread(task, async () => {});
+    t.started = true;
+    return t;
+  }
 
   get store(): Store { return this.task.inst.store; }
 
