@@ -319,13 +319,13 @@ function checkIdle(end: CopyEnd, isAsync: boolean): void {
 export function streamCopy(inst: ComponentInstance, t: ValType | null, opts: Options, readable: boolean): CoreFunc {
   const ctor = readable ? ReadableStreamEnd : WritableStreamEnd;
   const eventCode = readable ? EventCode.STREAM_READ : EventCode.STREAM_WRITE;
+  const cx = new LiftLowerContext(opts, inst, null);
   return blocking((i: number, ptr: number, n: number) => {
     const thread = current(inst);
     checkLeave(inst);
     if (!opts.async) checkMayBlock(thread);
     const e = getEnd(inst, i, ctor, t);
     checkIdle(e, opts.async);
-    const cx = new LiftLowerContext(opts, inst, null);
     const buffer = new GuestBuffer(t, cx, ptr >>> 0, n >>> 0);
     e.buffer = buffer;
     const streamEvent = (result: CopyResult, reclaim: () => void): EventTuple => {

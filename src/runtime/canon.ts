@@ -102,7 +102,10 @@ async function canonLift(callee: CoreFunc, ft: FuncType, opts: Options, inst: Co
       task.exitImplicitThread();
       return;
     }
-    let packed = (await callCore(inst, callee, flatArgs)) as number;
+    // Awaiting only what is a promise keeps a busy callback loop off the microtask queue.
+    let r = callCore(inst, callee, flatArgs);
+    let packed = (r instanceof Promise ? await r : r) as number;
+    const free = () => inst.exclusiveThread === null;
     for (;;) {
       const code = packed & 0xf;
       const si = packed >>> 4;
@@ -110,17 +113,22 @@ async function canonLift(callee: CoreFunc, ft: FuncType, opts: Options, inst: Co
       inst.exclusiveThread = null;
       let event: EventTuple;
       if (code === CallbackCode.YIELD) {
-        const cancelled = await thread.yield(true, () => inst.exclusiveThread === null);
+        const cancelled = await thread.yield(true, free);
         event = cancelled ? [EventCode.TASK_CANCELLED, 0, 0] : [EventCode.NONE, 0, 0];
       } else if (code === CallbackCode.WAIT) {
         const wset = inst.handles.get(si);
         trapIf(!(wset instanceof WaitableSet), `handle ${si} is not a waitable set`);
-        event = await (wset as WaitableSet).waitForEventAnd(thread, () => inst.exclusiveThread === null, true);
+        const ws = wset as WaitableSet;
+        // An event already pending is delivered at once (the spec allows either order).
+        event = ws.hasPendingEvent() && !task.deliverPendingCancel(true) && task.state !== 'cancel-delivered'
+          ? ws.getPendingEvent()
+          : await ws.waitForEventAnd(thread, free, true);
       } else {
         trap('unsupported callback code');
       }
       inst.exclusiveThread = thread;
-      packed = (await callCore(inst, opts.callback as WasmFn, event)) as number;
+      r = callCore(inst, opts.callback as WasmFn, event);
+      packed = (r instanceof Promise ? await r : r) as number;
     }
     task.exitImplicitThread();
   });
@@ -131,26 +139,52 @@ async function canonLift(callee: CoreFunc, ft: FuncType, opts: Options, inst: Co
 
 /** The inline path of canon lift for a sync-typed, sync-lifted function whose instance cannot
  * suspend: nothing in it can block, so it runs to completion on the caller's stack, without
- * the promise machinery (plain calls from JS stay cheap). Call only when the store is idle. */
+ * the promise machinery (plain calls from JS stay cheap). Call only when the store is idle.
+ * Calls cannot overlap (the instance may not be re-entered), so one Task is reused. */
 export function liftInline(callee: CoreFunc, ft: FuncType, opts: Options, inst: ComponentInstance): ((args: unknown[]) => unknown) | null {
   if (ft.async || opts.async || inst.needsJSPI) return null;
   const paramTs = paramTypes(ft);
   const resultTs = resultTypes(ft);
+  const fn = callee.call as (...a: unknown[]) => unknown;
+  let result: unknown[] | null = null;
+  const task = new Task(ft, opts, inst, () => [], (r) => { result = r; });
+  task.hostCaller = true;
+  const thread = Thread.inline(task);
+  const cx = new LiftLowerContext(opts, inst, task, true);
+  // Scalars need no context: lower and lift them directly.
+  const scalar = (t: { k: string }) => t.k === 'u32' || t.k === 's32' || t.k === 'u16' || t.k === 's16' || t.k === 'u8' || t.k === 's8' || t.k === 'f32' || t.k === 'f64';
+  const fast = paramTs.every(scalar) && resultTs.every(scalar) && !opts.postReturn;
+  const liftResult = resultTs.length === 1 ? resultTs[0]!.k : null;
   return (args) => {
     trapIf(!inst.mayEnterFrom(null), 'wasm trap: cannot enter component instance');
-    let result: unknown[] | null = null;
-    const task = new Task(ft, opts, inst, () => args, (r) => { result = r; });
-    task.hostCaller = true;
-    const thread = Thread.inline(task);
     const store = inst.store;
+    task.state = 'started';
+    task.numBorrows = 0;
+    thread.storage[0] = 0;
+    thread.storage[1] = 0;
+    task.threads.push(thread);
+    task.implicitThread = thread;
     inst.enterFrom(null);
     store.current = thread;
     try {
-      task.threads.push(thread);
-      task.implicitThread = thread;
-      const cx = new LiftLowerContext(opts, inst, task, true);
-      const flatArgs = lowerFlatValues(cx, MAX_FLAT_PARAMS, task.start(), paramTs);
-      const r = (callee.call as (...a: unknown[]) => unknown)(...flatArgs);
+      if (fast) {
+        const a = args as number[];
+        const r = a.length === 1 ? fn(a[0]) : a.length === 0 ? fn() : a.length === 2 ? fn(a[0], a[1]) : fn(...a);
+        task.state = 'resolved';
+        task.exitImplicitThread();
+        switch (liftResult) {
+          case null: return undefined;
+          case 'u32': return (r as number) >>> 0;
+          case 'u16': return (r as number) & 0xffff;
+          case 'u8': return (r as number) & 0xff;
+          case 's16': return ((r as number) << 16) >> 16;
+          case 's8': return ((r as number) << 24) >> 24;
+          default: return r;
+        }
+      }
+      result = null;
+      const flatArgs = lowerFlatValues(cx, MAX_FLAT_PARAMS, args, paramTs);
+      const r = fn(...flatArgs);
       const flatResults = r === undefined ? [] : [r];
       task.return(liftFlatValues(cx, MAX_FLAT_RESULTS, new CoreValueIter(flatResults), resultTs));
       if (opts.postReturn) {
@@ -158,15 +192,16 @@ export function liftInline(callee: CoreFunc, ft: FuncType, opts: Options, inst: 
         try { opts.postReturn(...flatResults); } finally { inst.mayLeave = true; }
       }
       task.exitImplicitThread();
+      return ft.result ? (result as unknown[] | null)![0] : undefined;
     } catch (e) {
       const t = asTrap(e);
       store.fail(t);
       throw t;
     } finally {
+      task.threads.length = 0;
       store.current = null;
       inst.leaveTo(null);
     }
-    return ft.result ? (result as unknown[] | null)![0] : undefined;
   };
 }
 

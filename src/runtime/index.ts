@@ -46,6 +46,21 @@ export class Instance {
     return invoke(this.store, this.func(path), args);
   }
 
+  /** An exported function as a plain JS function (jco-style): synchronous for a function that can
+   * never block (see callSync), Promise-returning otherwise. */
+  bind(path: string | string[]): (...args: unknown[]) => unknown {
+    const f = this.func(path);
+    const store = this.store;
+    const inline = f.inline;
+    if (inline) {
+      return (...args: unknown[]) => {
+        if (!store.idle()) throw new Error(`the component is busy: call ${names(path)} with call()`);
+        return inline(args);
+      };
+    }
+    return (...args: unknown[]) => invoke(store, f, args);
+  }
+
   /** Call a function that can never block (sync-typed, sync-lifted, in an instance that
    * imports nothing that suspends) synchronously; throws if it could block or the store is busy. */
   callSync(path: string | string[], ...args: unknown[]): unknown {

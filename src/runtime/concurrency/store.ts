@@ -38,13 +38,19 @@ export class ComponentInstance {
   constructor(readonly store: Store, readonly parent: ComponentInstance | null, readonly name = 'component') {}
 
   mayEnterFrom(caller: ComponentInstance | null): boolean {
+    if (!caller) {
+      for (let i: ComponentInstance | null = this; i; i = i.parent) if (!i.mayEnter) return false;
+      return true;
+    }
     for (const inst of this.enteringSet(caller)) if (!inst.mayEnter) return false;
     return true;
   }
   enterFrom(caller: ComponentInstance | null): void {
+    if (!caller) { for (let i: ComponentInstance | null = this; i; i = i.parent) i.mayEnter = false; return; }
     for (const inst of this.enteringSet(caller)) inst.mayEnter = false;
   }
   leaveTo(caller: ComponentInstance | null): void {
+    if (!caller) { for (let i: ComponentInstance | null = this; i; i = i.parent) i.mayEnter = true; return; }
     for (const inst of this.enteringSet(caller)) inst.mayEnter = true;
   }
   private enteringSet(caller: ComponentInstance | null): ComponentInstance[] {
@@ -252,15 +258,18 @@ export class Thread {
    * wasm (a sync call or built-in) gives up its instance's exclusive lock while it waits, and
    * takes it back before it goes on, so other tasks of the instance may start (the spec's
    * sync-streams test); a task that has not returned keeps the lock (async-calls-sync). */
-  private async wait(ready: () => boolean, cancellable: boolean): Promise<Cancelled> {
+  private wait(ready: () => boolean, cancellable: boolean): Promise<Cancelled> {
     const inst = this.task.inst;
     const held = inst.exclusiveThread === this && this.task.opts.callback !== null && this.task.state === 'resolved';
-    if (held) inst.exclusiveThread = null;
-    this.startWaiting(held ? () => inst.exclusiveThread === null && ready() : ready);
+    if (!held) {
+      this.startWaiting(ready);
+      this.store.kick();
+      return this.block(cancellable);
+    }
+    inst.exclusiveThread = null;
+    this.startWaiting(() => inst.exclusiveThread === null && ready());
     this.store.kick();
-    const c = await this.block(cancellable);
-    if (held) inst.exclusiveThread = this;
-    return c;
+    return this.block(cancellable).then((c) => { inst.exclusiveThread = this; return c; });
   }
 }
 

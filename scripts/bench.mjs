@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// npm run bench [-- --json] [NAME...]: runs the benchmarks in Chromium and prints a table, or one
+// JSON object per figure ({ name, value, unit, baseline, ratio }; ratio = value / baseline).
+import { openPage } from './lib/browser.mjs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+const names = argv.filter((a) => !a.startsWith('--'));
+execFileSync(process.execPath, [fileURLToPath(new URL('./build-fixtures.mjs', import.meta.url))], { stdio: json ? 'ignore' : 'inherit' });
+const session = await openPage('/test/pages/bench.html');
+let figures;
+try {
+  await session.page.waitForFunction(() => globalThis.benchReady === true, null, { timeout: 60000 });
+  figures = await session.page.evaluate((n) => globalThis.runBench(n), names);
+} finally {
+  await session.close();
+}
+if (json) {
+  for (const f of figures) console.log(JSON.stringify({ name: f.name, value: +f.value.toPrecision(4), unit: f.unit, baseline: +f.baseline.toPrecision(4), ratio: +f.ratio.toPrecision(3) }));
+} else {
+  console.log('figure              value            baseline         ratio');
+  for (const f of figures) {
+    console.log(`${f.name.padEnd(18)}  ${`${f.value.toFixed(2)} ${f.unit}`.padEnd(15)}  ${`${f.baseline.toFixed(2)} ${f.unit}`.padEnd(15)}  ${f.ratio.toFixed(3)}`);
+  }
+}

@@ -1,0 +1,89 @@
+// The benchmark figures, run inside a worker. Every figure is a ratio against a raw baseline
+// taken here, in the same run.
+import { instantiateComponent, type StreamReader } from '../../src/runtime/index.ts';
+import type { Figure } from './bench.ts';
+
+const MiB = 1024 * 1024;
+const fixture = async (name: string) => new Uint8Array(await (await fetch(`/test/fixtures/build/${name}`)).arrayBuffer());
+
+function best(runs: number, f: () => number): number {
+  let b = Infinity;
+  for (let i = 0; i < runs; i++) b = Math.min(b, f());
+  return b;
+}
+async function bestAsync(runs: number, f: () => Promise<number>): Promise<number> {
+  let b = Infinity;
+  for (let i = 0; i < runs; i++) b = Math.min(b, await f());
+  return b;
+}
+
+/** guest-stream: 64 MiB through a stream<u8> from one component instance to another, in
+ * 64 KiB writes, against copying the same bytes between two ArrayBuffers in 64 KiB pieces. */
+async function guestStream(): Promise<Figure> {
+  const total = 64 * MiB;
+  const chunk = 64 * 1024;
+  const bytes = await fixture('stream-pair.wasm');
+  const run = async (n: number): Promise<number> => {
+    const a = await instantiateComponent(bytes);
+    const b = await instantiateComponent(bytes);
+    const t0 = performance.now();
+    const s = (await a.call('produce', n, chunk)) as StreamReader;
+    const got = (await b.call('consume', s, chunk)) as bigint;
+    const ms = performance.now() - t0;
+    if (got !== BigInt(n)) throw new Error(`guest-stream moved ${got} of ${n} bytes`);
+    return ms;
+  };
+  await run(8 * MiB);
+  const ours = await bestAsync(3, () => run(total));
+  // The raw baseline moves the same 64 MiB from one ArrayBuffer into another, 64 KiB at a time.
+  const src = new Uint8Array(total);
+  const dst = new Uint8Array(total);
+  for (let i = 0; i < total; i += 4096) src[i] = i % 251;
+  const raw = best(5, () => {
+    const t0 = performance.now();
+    for (let off = 0; off < total; off += chunk) dst.set(src.subarray(off, off + chunk), off);
+    return performance.now() - t0;
+  });
+  const mbps = (ms: number) => total / 1e6 / (ms / 1000);
+  return { name: 'guest-stream', value: mbps(ours), unit: 'MB/s', baseline: mbps(raw), ratio: mbps(ours) / mbps(raw) };
+}
+
+/** sync-call: a trivial func(u32) -> u32 export called from JS, against calling the core wasm
+ * export directly. Lower is better (ns per call). */
+async function syncCall(): Promise<Figure> {
+  const n = 2_000_000;
+  const inst = await instantiateComponent(await fixture('add.wasm'));
+  const core = (await WebAssembly.instantiate(await fixture('core/add.wasm'))).instance.exports.add1 as (x: number) => number;
+  const add1 = inst.bind('add1') as (x: number) => number;
+  let sink = 0;
+  const ours = best(5, () => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) sink += add1(i);
+    return performance.now() - t0;
+  });
+  const raw = best(5, () => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) sink += core(i);
+    return performance.now() - t0;
+  });
+  if (sink === 0.5) console.log(sink);
+  const ns = (ms: number) => (ms * 1e6) / n;
+  return { name: 'sync-call', value: ns(ours), unit: 'ns/call', baseline: ns(raw), ratio: ns(ours) / ns(raw) };
+}
+
+const FIGURES: Record<string, () => Promise<Figure>> = { 'guest-stream': guestStream, 'sync-call': syncCall };
+
+self.onmessage = async (e: MessageEvent<{ names: string[] }>) => {
+  try {
+    const names = e.data.names.length ? e.data.names : Object.keys(FIGURES);
+    const figures: Figure[] = [];
+    for (const name of names) {
+      const f = FIGURES[name];
+      if (!f) throw new Error(`unknown figure ${name} (known: ${Object.keys(FIGURES).join(', ')})`);
+      figures.push(await f());
+    }
+    self.postMessage({ figures });
+  } catch (err) {
+    self.postMessage({ error: err instanceof Error ? `${err.message}\n${err.stack}` : String(err) });
+  }
+};
