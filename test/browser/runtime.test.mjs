@@ -1,0 +1,78 @@
+// src/runtime in Chromium on components built from test/fixtures: calls, streams between
+// guests and the host, and bad input.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openPage } from '../../scripts/lib/browser.mjs';
+
+let session;
+before(async () => { session = await openPage('/test/pages/blank.html'); });
+after(async () => { await session?.close(); });
+
+const inPage = (fn, arg) => session.page.evaluate(fn, arg);
+
+test('a sync export is callable by call(), callSync() and bind()', async () => {
+  const r = await inPage(async () => {
+    const rt = await import('/src/runtime/index.ts');
+    const bytes = new Uint8Array(await (await fetch('/test/fixtures/build/add.wasm')).arrayBuffer());
+    const inst = await rt.instantiateComponent(bytes);
+    const add1 = inst.bind('add1');
+    return [await inst.call('add1', 41), inst.callSync('add1', 0xffffffff), add1(-1 >>> 0)];
+  });
+  assert.deepEqual(r, [42, 0, 0]);
+});
+
+test('a guest stream reaches the host in chunks, byte for byte', async () => {
+  const r = await inPage(async () => {
+    const rt = await import('/src/runtime/index.ts');
+    const bytes = new Uint8Array(await (await fetch('/test/fixtures/build/stream-pair.wasm')).arrayBuffer());
+    const inst = await rt.instantiateComponent(bytes);
+    const n = 1_000_003;
+    const reader = await inst.call('produce', n, 65536);
+    let total = 0; let chunks = 0; let bad = -1;
+    for await (const c of reader) {
+      for (let i = 0; i < c.length; i++) if (c[i] !== (total + i) % 251 && bad < 0) bad = total + i;
+      total += c.length; chunks++;
+    }
+    return { total, chunks, bad, isU8: true };
+  });
+  assert.equal(r.total, 1_000_003);
+  assert.equal(r.bad, -1);
+  assert.ok(r.chunks >= 16 && r.chunks <= 32, `chunks: ${r.chunks}`);
+});
+
+test('a host ReadableStream feeds a guest, and guest-to-guest streams move every byte', async () => {
+  const r = await inPage(async () => {
+    const rt = await import('/src/runtime/index.ts');
+    const bytes = new Uint8Array(await (await fetch('/test/fixtures/build/stream-pair.wasm')).arrayBuffer());
+    const a = await rt.instantiateComponent(bytes);
+    const b = await rt.instantiateComponent(bytes);
+    let pulled = 0;
+    const src = new ReadableStream({
+      pull(ctrl) {
+        if (pulled >= 10) { ctrl.close(); return; }
+        pulled++;
+        ctrl.enqueue(new Uint8Array(100_000));
+      },
+    });
+    const fromHost = await b.call('consume', src, 4096);
+    const s = await a.call('produce', 5 * 1024 * 1024 + 7, 65536);
+    const guestToGuest = await b.call('consume', s, 65536);
+    return [String(fromHost), String(guestToGuest)];
+  });
+  assert.deepEqual(r, ['1000000', String(5 * 1024 * 1024 + 7)]);
+});
+
+test('malformed bytes and core modules are refused with clear errors', async () => {
+  const r = await inPage(async () => {
+    const rt = await import('/src/runtime/index.ts');
+    const out = [];
+    for (const bytes of [new Uint8Array([1, 2, 3]), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
+      new Uint8Array([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0, 0x07, 0x05, 0x01, 0x72])]) {
+      try { await rt.compileComponent(bytes); out.push('compiled'); } catch (e) { out.push(`${e.name}: ${e.message}`); }
+    }
+    return out;
+  });
+  assert.match(r[0], /MalformedError: .*(magic|end-of-file)/);
+  assert.match(r[1], /MalformedError: this is a core WebAssembly module, not a component/);
+  assert.match(r[2], /MalformedError: .*byte offset/);
+});
