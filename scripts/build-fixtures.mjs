@@ -17,6 +17,25 @@ mkdirSync(join(out, 'core'), { recursive: true });
 const newer = (target, ...sources) => existsSync(target) && sources.every((s) => statSync(s).mtimeMs <= statSync(target).mtimeMs);
 let built = 0;
 
+/** One WIT source: the fixture worlds, then the WASI 0.3.0 packages they use (cli, clocks,
+ * random, from wit/) as nested `package ... { }` blocks, without their worlds. */
+function fixtureWit(witDir) {
+  const parts = readdirSync(witDir).filter((w) => w.endsWith('.wit')).sort().map((w) => readFileSync(join(witDir, w), 'utf8'));
+  for (const pkg of ['cli', 'clocks', 'random']) {
+    const dir = join(root, 'wit', pkg);
+    let name = null;
+    const bodies = [];
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.wit')).sort()) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      name = /^package\s+([^;]+);/m.exec(text)?.[1] ?? name;
+      if (/^\s*world\s/m.test(text)) continue;
+      bodies.push(text.replace(/^package\s+[^;]+;/m, ''));
+    }
+    parts.push(`package ${name} {\n${bodies.join('\n')}\n}`);
+  }
+  return parts.join('\n');
+}
+
 async function wat(dir, outDir) {
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.wat'))) {
     const target = join(outDir, f.replace(/\.wat$/, '.wasm'));
@@ -47,7 +66,7 @@ if (existsSync(cdir)) {
       process.exit(1);
     }
     // The world is named after the file: `world <name>` in test/fixtures/c/wit/worlds.wit.
-    const witSource = readdirSync(witDir).filter((w) => w.endsWith('.wit')).sort().map((w) => readFileSync(join(witDir, w), 'utf8')).join('\n');
+    const witSource = fixtureWit(witDir);
     try {
       const embedded = await componentEmbed({ binary: readFileSync(core), witSource, world: name });
       writeFileSync(target, await componentNew(embedded, undefined));

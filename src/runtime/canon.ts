@@ -4,7 +4,7 @@
 // cannot suspend is called directly, which keeps plain calls cheap.
 import { LiftLowerContext } from './abi/context.js';
 import { CoreValueIter, liftFlatValues, lowerFlatValues } from './abi/values.js';
-import { asTrap, trap, trapIf } from './errors.js';
+import { Trap, asTrap, trap, trapIf } from './errors.js';
 import {
   ComponentInstance, Task, Thread, type FuncInst, type OnCancel, type OnResolve, type OnStart, type Options,
 } from './concurrency/store.js';
@@ -282,10 +282,13 @@ export function hostFunc(fn: (...args: unknown[]) => unknown, ft: FuncType, name
     try {
       r = fn(...args);
     } catch (e) {
+      // A Trap (exit is one) stops the component as it is; other errors are the host's bugs.
+      if (e instanceof Trap) throw e;
       throw asTrap(new Error(`host function ${name} threw: ${e instanceof Error ? e.message : String(e)}`));
     }
     const wrap = (v: unknown): unknown[] => (ft.result ? [v] : []);
-    if (isThenable(r)) {
+    // A function whose result is a future returns its Promise as the value, not to wait on.
+    if (isThenable(r) && ft.result?.k !== 'future') {
       const p = Promise.resolve(r);
       if (ft.async && caller) {
         // The caller goes on; the subtask resolves when the host's promise does.

@@ -90,6 +90,41 @@ export class StreamReader {
     });
   }
 
+  /** Drain the stream into onChunk, keeping a read pending at all times so a guest's write
+   * completes at once; a Promise from onChunk holds the next read (backpressure). Resolves at
+   * the end of the stream; rejects (and stops reading) if onChunk throws. */
+  pipe(onChunk: (chunk: Uint8Array | ArrayLike<unknown>) => void | Promise<void>, chunkSize = 65536): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const fail = (e: unknown) => { this.cancel(); reject(e); };
+      const deliver = (chunk: Uint8Array | ArrayLike<unknown>, ended: boolean) => {
+        let r: void | Promise<void>;
+        try {
+          r = onChunk(chunk);
+        } catch (e) {
+          fail(e);
+          return;
+        }
+        const next = () => (ended ? resolve() : arm());
+        if (r instanceof Promise) r.then(next, fail);
+        else next();
+      };
+      const arm = () => {
+        if (this.ended) { resolve(); return; }
+        const buf = new HostWritableBuffer(this.shared.t, chunkSize);
+        this.shared.read(null, buf,
+          (reclaim) => { reclaim(); deliver(buf.take(), false); },
+          (result) => {
+            if (buf.progress === 0) {
+              this.ended = result === CopyResult.DROPPED || this.ended;
+              if (this.ended) resolve(); else arm();
+            } else deliver(buf.take(), result === CopyResult.DROPPED);
+          });
+        this.store.kick();
+      };
+      arm();
+    });
+  }
+
   /** Stop reading: the writer's next write sees DROPPED. */
   cancel(): void {
     this.ended = true;

@@ -1,0 +1,43 @@
+// wasi:cli/stdin, stdout and stderr @0.3.0. Output streams are drained into the context's sinks
+// in chunks, with a read always pending so a guest's write completes at once.
+import type { StreamReader } from '../../runtime/index.js';
+import type { ByteSink, HostContext } from '../context.js';
+
+type IoResult = { tag: 'ok' } | { tag: 'err'; val: 'io' | 'illegal-byte-sequence' | 'pipe' };
+
+/** write-via-stream: the returned future resolves once the stream has ended and been written. */
+function writer(sink: () => ByteSink) {
+  return {
+    writeViaStream: (data: StreamReader): Promise<IoResult> =>
+      data.pipe((c: Uint8Array | ArrayLike<unknown>) => sink()(c as Uint8Array)).then(() => ({ tag: 'ok' as const }), () => ({ tag: 'err' as const, val: 'io' as const })),
+  };
+}
+
+export function stdout(ctx: HostContext) { return writer(() => ctx.stdout); }
+export function stderr(ctx: HostContext) { return writer(() => ctx.stderr); }
+
+export function stdin(ctx: HostContext) {
+  return {
+    /** The first call gets the context's stdin; later calls get an empty stream. */
+    readViaStream: (): [ReadableStream<Uint8Array>, Promise<IoResult>] => {
+      const source = ctx.stdin ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+      ctx.stdin = null;
+      let done!: (r: IoResult) => void;
+      const result = new Promise<IoResult>((r) => { done = r; });
+      const reader = source.getReader();
+      const counted = new ReadableStream<Uint8Array>({
+        async pull(ctrl) {
+          try {
+            const { done: end, value } = await reader.read();
+            if (end) { ctrl.close(); done({ tag: 'ok' }); } else ctrl.enqueue(value);
+          } catch {
+            ctrl.close();
+            done({ tag: 'err', val: 'io' });
+          }
+        },
+        cancel() { void reader.cancel(); done({ tag: 'ok' }); },
+      }, { highWaterMark: 0 });
+      return [counted, result];
+    },
+  };
+}

@@ -1,0 +1,6 @@
+// wasi:random/insecure@0.3.0: the same CSPRNG (it is cheap in browsers).
+import { randomBytes, randomU64 } from './random.js';
+
+export function insecure() {
+  return { getInsecureRandomBytes: randomBytes, getInsecureRandomU64: randomU64 };
+}

@@ -1,0 +1,184 @@
+// wasip3-web: run a WASI 0.3 component in a Web Worker from a web page.
+import * as Comlink from 'comlink';
+import { PortWriter, portReadable, pumpToPort } from './channel/byte-port.js';
+import type { ComponentWorkerApi, ExportInfo, LoadRequest, Progress } from './channel/protocol.js';
+
+export type { Progress, LoadPhase } from './channel/protocol.js';
+
+/** Where a component comes from: a URL, bytes, or a fetch Response. */
+export type ComponentSource = string | URL | ArrayBuffer | Uint8Array | Response;
+
+/** Output bytes go to a WritableStream or a callback; the default is the console, by line. */
+export type OutputTarget = WritableStream<Uint8Array> | ((chunk: Uint8Array) => void);
+
+/** Options of loadComponent. */
+export interface LoadOptions {
+  /** The component's arguments (wasi:cli/environment get-arguments). */
+  args?: string[];
+  /** Its environment variables. */
+  env?: Record<string, string>;
+  /** Its initial working directory, if any. */
+  cwd?: string;
+  /** Its stdin: text, bytes or a stream of bytes. */
+  stdin?: string | Uint8Array | ReadableStream<Uint8Array>;
+  /** Where its stdout goes (default: console.log, line by line). */
+  stdout?: OutputTarget;
+  /** Where its stderr goes (default: console.error, line by line). */
+  stderr?: OutputTarget;
+  /** Called as the component is fetched, compiled and instantiated. */
+  onProgress?: (p: Progress) => void;
+  /** The component worker's script (default: beside this module, or the script tag's URL). */
+  workerUrl?: string | URL;
+}
+
+/** A function exported by a component, called with jco's JS value mapping. */
+export type ExportedFunction = (...args: unknown[]) => Promise<unknown>;
+
+/** A running component in its own worker. */
+export interface ComponentHandle {
+  /** Run a command component (wasi:cli/run@0.3.0): ok is 0, err is 1, exit gives its code. */
+  run(): Promise<{ exitCode: number }>;
+  /** Its exports: interfaces by name ('ns:pkg/iface'), each an object of camelCase functions;
+   * top-level functions directly. */
+  readonly exports: Record<string, ExportedFunction | Record<string, ExportedFunction>>;
+  /** Stop the component and its worker. */
+  terminate(): void;
+}
+
+let defaultWorkerUrl: string | URL | null = null;
+/** Set where the component worker script lives (the script-tag build does this itself). */
+export function setWorkerUrl(url: string | URL): void {
+  defaultWorkerUrl = url;
+}
+
+const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+function lineSink(log: (line: string) => void): (chunk: Uint8Array) => void {
+  const dec = new TextDecoder();
+  let pending = '';
+  return (chunk) => {
+    pending += dec.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      log(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+  };
+}
+
+/** Drain a byte port into the caller's target. */
+async function drain(port: MessagePort, target: OutputTarget | undefined, log: (line: string) => void): Promise<void> {
+  const readable = portReadable(port);
+  if (target instanceof WritableStream) {
+    await readable.pipeTo(target);
+    return;
+  }
+  const write = target ?? lineSink(log);
+  const r = readable.getReader();
+  for (;;) {
+    const { done, value } = await r.read();
+    if (done) return;
+    write(value);
+  }
+}
+
+function stdinStream(stdin: LoadOptions['stdin']): ReadableStream<Uint8Array> {
+  if (stdin instanceof ReadableStream) return stdin;
+  const bytes = typeof stdin === 'string' ? new TextEncoder().encode(stdin) : stdin!;
+  return new ReadableStream({ start(c) { if (bytes.byteLength) c.enqueue(bytes); c.close(); } });
+}
+
+/** Load a WASI 0.3 component into a new Web Worker and link it against the browser host. */
+export async function loadComponent(source: ComponentSource, options: LoadOptions = {}): Promise<ComponentHandle> {
+  const workerUrl = options.workerUrl ?? defaultWorkerUrl ?? new URL('../workers/component-worker.ts', import.meta.url);
+  const req: Partial<LoadRequest> = {
+    args: options.args ?? [],
+    env: Object.entries(options.env ?? {}),
+    cwd: options.cwd ?? null,
+  };
+  if (source instanceof Response) {
+    req.bytes = await source.arrayBuffer();
+    options.onProgress?.({ phase: 'fetch', loaded: req.bytes.byteLength, total: req.bytes.byteLength });
+  } else if (source instanceof ArrayBuffer) {
+    req.bytes = source.slice(0);
+  } else if (source instanceof Uint8Array) {
+    req.bytes = source.slice().buffer;
+  } else {
+    req.url = new URL(String(source), globalThis.location?.href).href;
+  }
+
+  const worker = new Worker(workerUrl, { type: 'module', name: 'wasip3-web component' });
+  const api = Comlink.wrap<ComponentWorkerApi>(worker);
+  const out = new MessageChannel();
+  const err = new MessageChannel();
+  const transfer: Transferable[] = [out.port2, err.port2];
+  req.stdout = out.port2;
+  req.stderr = err.port2;
+  req.stdin = null;
+  if (options.stdin !== undefined) {
+    const inp = new MessageChannel();
+    req.stdin = inp.port2;
+    transfer.push(inp.port2);
+    void pumpToPort(stdinStream(options.stdin), new PortWriter(inp.port1));
+  }
+  if (req.bytes) transfer.push(req.bytes);
+  const outputDone = Promise.all([
+    drain(out.port1, options.stdout, (l) => console.log(l)),
+    drain(err.port1, options.stderr, (l) => console.error(l)),
+  ]);
+  // A worker that fails to start or throws outside a call rejects whatever is pending.
+  let workerFailed: (e: Error) => void = () => {};
+  const failure = new Promise<never>((_, reject) => { workerFailed = reject; });
+  failure.catch(() => {});
+  worker.addEventListener('error', (e) => workerFailed(new Error(`component worker failed: ${e.message || 'could not start'}`)));
+
+  let infos: ExportInfo[];
+  try {
+    const progress = options.onProgress ? Comlink.proxy(options.onProgress) : undefined;
+    infos = await Promise.race([api.load(Comlink.transfer(req as LoadRequest, transfer), progress), failure]);
+  } catch (e) {
+    worker.terminate();
+    throw e;
+  }
+
+  let terminated = false;
+  const terminate = () => {
+    if (terminated) return;
+    terminated = true;
+    api[Comlink.releaseProxy]();
+    worker.terminate();
+  };
+  // A trap poisons the component: its worker is ended, and the error goes to the caller.
+  const guard = async <T>(p: Promise<T>): Promise<T> => {
+    if (terminated) throw new Error('the component was terminated');
+    try {
+      return await Promise.race([p, failure]);
+    } catch (e) {
+      if (e instanceof Error && /trap|cannot enter/i.test(`${e.name} ${e.message}`)) terminate();
+      throw e;
+    }
+  };
+
+  const exports: Record<string, ExportedFunction | Record<string, ExportedFunction>> = {};
+  for (const info of infos) {
+    if (info.kind === 'func') {
+      const f: ExportedFunction = (...args) => guard(api.call([info.name], args));
+      exports[camel(info.name)] = f;
+      if (camel(info.name) !== info.name) exports[info.name] = f;
+    } else {
+      const iface: Record<string, ExportedFunction> = {};
+      for (const fn of info.funcs) iface[camel(fn)] = (...args) => guard(api.call([info.name, fn], args));
+      exports[info.name] = iface;
+    }
+  }
+
+  return {
+    exports,
+    async run() {
+      const r = await guard(api.run());
+      await outputDone;
+      return r;
+    },
+    terminate,
+  };
+}
