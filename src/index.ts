@@ -51,6 +51,17 @@ export function setWorkerUrl(url: string | URL): void {
   defaultWorkerUrl = url;
 }
 
+const WORKER_OPTIONS: WorkerOptions = { type: 'module', name: 'wasip3-web component' };
+
+/** The component worker: the TypeScript source under a dev server, the built file beside this
+ * module (or beside the script tag's script) otherwise. */
+function startWorker(url: string | URL | null | undefined): Worker {
+  if (url) return new Worker(url, WORKER_OPTIONS);
+  // Built from a variable so that bundlers leave the path alone: the worker is shipped as is.
+  const path = import.meta.url.endsWith('.ts') ? '../workers/component-worker.ts' : './component-worker.js';
+  return new Worker(new URL(path, import.meta.url), WORKER_OPTIONS);
+}
+
 const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 function lineSink(log: (line: string) => void): (chunk: Uint8Array) => void {
@@ -90,7 +101,6 @@ function stdinStream(stdin: LoadOptions['stdin']): ReadableStream<Uint8Array> {
 
 /** Load a WASI 0.3 component into a new Web Worker and link it against the browser host. */
 export async function loadComponent(source: ComponentSource, options: LoadOptions = {}): Promise<ComponentHandle> {
-  const workerUrl = options.workerUrl ?? defaultWorkerUrl ?? new URL('../workers/component-worker.ts', import.meta.url);
   const req: Partial<LoadRequest> = {
     args: options.args ?? [],
     env: Object.entries(options.env ?? {}),
@@ -107,7 +117,7 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
     req.url = new URL(String(source), globalThis.location?.href).href;
   }
 
-  const worker = new Worker(workerUrl, { type: 'module', name: 'wasip3-web component' });
+  const worker = startWorker(options.workerUrl ?? defaultWorkerUrl);
   const api = Comlink.wrap<ComponentWorkerApi>(worker);
   const out = new MessageChannel();
   const err = new MessageChannel();
