@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
 const names = argv.filter((a) => !a.startsWith('--'));
-execFileSync(process.execPath, [fileURLToPath(new URL('./build-fixtures.mjs', import.meta.url))], { stdio: json ? 'ignore' : 'inherit' });
+for (const script of ['./build-fixtures.mjs', './build.mjs']) {
+  execFileSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { stdio: json ? 'ignore' : 'inherit' });
+}
 const session = await openPage('/test/pages/bench.html');
 let figures;
 try {

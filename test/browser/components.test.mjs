@@ -70,7 +70,7 @@ test('random bytes differ between runs', async () => {
 });
 
 test('8 MiB of stdout arrives whole, in order, in chunks', async () => {
-  const r = await runFixture('big-stdout', { args: ['8'] });
+  const r = await runFixture('big-stdout', { args: ['big-stdout', '8'] });
   assert.equal(r.exitCode, 0);
   assert.equal(r.length, 8 << 20);
   assert.ok(r.pattern, 'bytes in order');
@@ -100,4 +100,16 @@ test('bad input is refused with a clear error and leaves no worker behind', asyn
   // Every handle above was terminated or failed to load: no component worker is left running.
   await session.page.waitForTimeout(200);
   assert.deepEqual(session.page.workers().map((w) => w.url()), []);
+});
+
+test('exports are callable from the page with jco value mapping', async () => {
+  const r = await session.page.evaluate(async () => {
+    const { loadComponent } = await import('/src/index.ts');
+    const a = await loadComponent('/test/fixtures/build/async-add.wasm');
+    const b = await loadComponent('/test/fixtures/build/add.wasm');
+    const out = [await a.exports.add1(41), await b.exports.add1(0xffffffff), Object.keys(a.exports)];
+    a.terminate(); b.terminate();
+    return out;
+  });
+  assert.deepEqual(r, [42, 0, ['add1']]);
 });

@@ -1,8 +1,114 @@
-// Runs the benchmark figures in a module worker (where components run) and exposes
-// runBench(names) to the driver. Each figure carries a raw baseline measured in the same run.
+// Runs the benchmark figures and exposes runBench(names) to the driver. Runtime figures run in a
+// module worker (where components run); page-API figures run here. Each figure carries a raw
+// baseline measured in the same page and run.
+import * as Comlink from 'comlink';
+import { loadComponent } from '../../src/index.ts';
+import type { RawApi } from './bench-raw-worker.ts';
+
 export interface Figure { name: string; value: number; unit: string; baseline: number; ratio: number; note?: string }
 
+const MiB = 1024 * 1024;
+// Page-API figures use the built worker (dist/, one file), as users load it; npm run bench builds it.
+const workerUrl = '/dist/component-worker.js';
+const rawWorker = () => {
+  const w = new Worker(new URL('./bench-raw-worker.ts', import.meta.url), { type: 'module' });
+  return { w, api: Comlink.wrap<RawApi>(w) };
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** stdout-throughput: 64 MiB of a component's stdout reaching the page, against a worker
+ * posting 64 MiB of transferred 64 KiB ArrayBuffers to the page. */
+async function stdoutThroughput(): Promise<Figure> {
+  const total = 64 * MiB;
+  const ours = async () => {
+    let got = 0;
+    const h = await loadComponent('/test/fixtures/build/big-stdout.wasm', { workerUrl, args: ['big-stdout', '64'], stdout: (c) => { got += c.byteLength; } });
+    const t0 = performance.now();
+    const { exitCode } = await h.run();
+    const ms = performance.now() - t0;
+    h.terminate();
+    if (exitCode !== 0 || got !== total) throw new Error(`stdout-throughput: exit ${exitCode}, ${got} bytes`);
+    return ms;
+  };
+  const raw = async () => {
+    const { w, api } = rawWorker();
+    const ch = new MessageChannel();
+    let got = 0;
+    const done = new Promise<void>((r) => { ch.port1.onmessage = (e) => { if (e.data === null) r(); else got += (e.data as ArrayBuffer).byteLength; }; });
+    await api.compile('/test/fixtures/build/core/add.wasm'); // worker started and warm
+    const t0 = performance.now();
+    void api.post(Comlink.transfer(ch.port2, [ch.port2]), total, 65536);
+    await done;
+    const ms = performance.now() - t0;
+    w.terminate();
+    if (got !== total) throw new Error('raw post lost bytes');
+    return ms;
+  };
+  const o: number[] = []; const b: number[] = [];
+  for (let i = 0; i < 3; i++) { o.push(await ours()); b.push(await raw()); }
+  const mbps = (ms: number) => total / 1e6 / (ms / 1000);
+  return { name: 'stdout-throughput', value: mbps(median(o)), unit: 'MB/s', baseline: mbps(median(b)), ratio: mbps(median(o)) / mbps(median(b)) };
+}
+
+/** load: page call to ready handle for hello, against fetching and compiling its core module
+ * raw in a new worker. Lower is better. */
+async function load(): Promise<Figure> {
+  const ours = async () => {
+    const t0 = performance.now();
+    const h = await loadComponent('/test/fixtures/build/hello.wasm', { workerUrl });
+    const ms = performance.now() - t0;
+    h.terminate();
+    return ms;
+  };
+  const raw = async () => {
+    const t0 = performance.now();
+    const { w, api } = rawWorker();
+    await api.compile('/test/fixtures/build/hello.core.wasm');
+    const ms = performance.now() - t0;
+    w.terminate();
+    return ms;
+  };
+  await ours(); await raw();
+  const o: number[] = []; const b: number[] = [];
+  for (let i = 0; i < 7; i++) { o.push(await ours()); b.push(await raw()); }
+  return { name: 'load', value: median(o), unit: 'ms', baseline: median(b), ratio: median(o) / median(b) };
+}
+
+/** export-round-trip: a trivial async export called from the page, against a raw Comlink round
+ * trip to a worker function. Lower is better. */
+async function exportRoundTrip(): Promise<Figure> {
+  const n = 2000;
+  const h = await loadComponent('/test/fixtures/build/async-add.wasm', { workerUrl });
+  const add1 = h.exports.add1 as (x: number) => Promise<number>;
+  const { w, api } = rawWorker();
+  for (let i = 0; i < 200; i++) { await add1(i); await api.add1(i); }
+  let t0 = performance.now();
+  for (let i = 0; i < n; i++) if ((await add1(i)) !== i + 1) throw new Error('wrong sum');
+  const ours = (performance.now() - t0) * 1000 / n;
+  t0 = performance.now();
+  for (let i = 0; i < n; i++) await api.add1(i);
+  const raw = (performance.now() - t0) * 1000 / n;
+  h.terminate();
+  w.terminate();
+  return { name: 'export-round-trip', value: ours, unit: 'µs/call', baseline: raw, ratio: ours / raw };
+}
+
+const PAGE_FIGURES: Record<string, () => Promise<Figure>> = {
+  'stdout-throughput': stdoutThroughput, load, 'export-round-trip': exportRoundTrip,
+};
+const WORKER_FIGURES = ['guest-stream', 'sync-call'];
+
 async function runBench(names: string[]): Promise<Figure[]> {
+  const wanted = names.length ? names : [...WORKER_FIGURES, ...Object.keys(PAGE_FIGURES)];
+  const unknown = wanted.filter((n) => !WORKER_FIGURES.includes(n) && !PAGE_FIGURES[n]);
+  if (unknown.length) throw new Error(`unknown figure(s) ${unknown.join(', ')}`);
+  const inWorker = wanted.filter((n) => WORKER_FIGURES.includes(n));
+  const figures = inWorker.length ? await runInWorker(inWorker) : [];
+  for (const n of wanted) if (PAGE_FIGURES[n]) figures.push(await PAGE_FIGURES[n]!());
+  return wanted.map((n) => figures.find((f) => f.name === n)!);
+}
+
+async function runInWorker(names: string[]): Promise<Figure[]> {
   const worker = new Worker(new URL('./bench-worker.ts', import.meta.url), { type: 'module' });
   return new Promise((resolve, reject) => {
     worker.onmessage = (e: MessageEvent<{ figures?: Figure[]; error?: string }>) => {
