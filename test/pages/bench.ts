@@ -96,7 +96,7 @@ async function exportRoundTrip(): Promise<Figure> {
 const PAGE_FIGURES: Record<string, () => Promise<Figure>> = {
   'stdout-throughput': stdoutThroughput, load, 'export-round-trip': exportRoundTrip,
 };
-const WORKER_FIGURES = ['guest-stream', 'sync-call'];
+const WORKER_FIGURES = ['guest-stream', 'sync-call', 'host-stream'];
 
 async function runBench(names: string[]): Promise<Figure[]> {
   const wanted = names.length ? names : [...WORKER_FIGURES, ...Object.keys(PAGE_FIGURES)];
