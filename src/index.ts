@@ -1,6 +1,6 @@
 // wasip3-web: run a WASI 0.3 component in a Web Worker from a web page.
 import * as Comlink from 'comlink';
-import { PortWriter, portReadable, pumpToPort } from './channel/byte-port.js';
+import { PortWriter, portReceive, pumpToPort } from './channel/byte-port.js';
 import type { ComponentWorkerApi, ExportInfo, LoadRequest, Progress } from './channel/protocol.js';
 
 export type { Progress, LoadPhase } from './channel/protocol.js';
@@ -77,20 +77,17 @@ function lineSink(log: (line: string) => void): (chunk: Uint8Array) => void {
   };
 }
 
-/** Drain a byte port into the caller's target. */
+/** Drain a byte port into the caller's target: a WritableStream's backpressure reaches the
+ * component through the port's credit. */
 async function drain(port: MessagePort, target: OutputTarget | undefined, log: (line: string) => void): Promise<void> {
-  const readable = portReadable(port);
   if (target instanceof WritableStream) {
-    await readable.pipeTo(target);
+    const w = target.getWriter();
+    await portReceive(port, (chunk) => w.write(chunk));
+    await w.close();
     return;
   }
   const write = target ?? lineSink(log);
-  const r = readable.getReader();
-  for (;;) {
-    const { done, value } = await r.read();
-    if (done) return;
-    write(value);
-  }
+  await portReceive(port, (chunk) => { write(chunk); });
 }
 
 function stdinStream(stdin: LoadOptions['stdin']): ReadableStream<Uint8Array> {

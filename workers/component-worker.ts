@@ -33,7 +33,10 @@ async function fetchBytes(url: string, onProgress?: (p: Progress) => void): Prom
 function sink(port: MessagePort): (chunk: Uint8Array) => Promise<void> | void {
   const w = new PortWriter(port);
   outputs.push(w);
-  return (chunk) => w.write(chunk).then(() => undefined);
+  return (chunk) => {
+    const r = w.write(chunk);
+    return r instanceof Promise ? r.then(() => undefined) : undefined;
+  };
 }
 
 function describe(exports: InstanceValue): ExportInfo[] {

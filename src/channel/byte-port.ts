@@ -26,11 +26,17 @@ export class PortWriter {
     for (const f of w) f();
   }
 
-  /** Send a chunk (its buffer is transferred when it owns all of it). False once cancelled. */
-  async write(chunk: Uint8Array): Promise<boolean> {
-    while (!this.cancelled && this.inFlight + chunk.byteLength > this.window && this.inFlight > 0) {
-      await new Promise<void>((r) => this.waiters.push(r));
+  /** Send a chunk (its buffer is transferred when it owns all of it). False once cancelled.
+   * Returns at once while credit lasts; a Promise only when it must wait for credit, so a
+   * producer that keeps within the window never yields to the event loop. */
+  write(chunk: Uint8Array): boolean | Promise<boolean> {
+    if (!this.cancelled && this.inFlight + chunk.byteLength > this.window && this.inFlight > 0) {
+      return new Promise<void>((r) => this.waiters.push(r)).then(() => this.write(chunk));
     }
+    return this.send(chunk);
+  }
+
+  private send(chunk: Uint8Array): boolean {
     if (this.cancelled) return false;
     const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer
       ? chunk : chunk.slice();
@@ -82,6 +88,37 @@ export function portReadable(port: MessagePort): ReadableStream<Uint8Array> {
       port.close();
     },
   }, { highWaterMark: 0 });
+}
+
+/** Receive a byte port's chunks into onChunk, returning credit as each is taken (after its
+ * Promise, if onChunk returns one: that is the backpressure). Resolves at the end. */
+export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => void | Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let chain: Promise<void> = Promise.resolve();
+    const credit = (bytes: number) => { const m: CreditMessage = { type: 'credit', bytes }; port.postMessage(m); };
+    const fail = (e: unknown) => {
+      const m: CreditMessage = { type: 'cancel' };
+      port.postMessage(m);
+      port.close();
+      reject(e);
+    };
+    port.onmessage = (e: MessageEvent<ByteMessage>) => {
+      const m = e.data;
+      if (m.type === 'chunk') {
+        const chunk = new Uint8Array(m.chunk);
+        chain = chain.then(() => {
+          const r = onChunk(chunk);
+          if (r instanceof Promise) return r.then(() => credit(chunk.byteLength));
+          credit(chunk.byteLength);
+          return undefined;
+        }).catch((err: unknown) => { fail(err); throw err; });
+      } else if (m.type === 'end') {
+        chain.then(() => { port.close(); resolve(); }, () => {});
+      } else {
+        chain.then(() => { port.close(); reject(new Error(m.message)); }, () => {});
+      }
+    };
+  });
 }
 
 /** Pump a ReadableStream into a PortWriter, then close it. */
