@@ -13,7 +13,7 @@ export { compileComponent, type CompiledComponent, type FuncEntry, type HostImpo
 export { Store } from './concurrency/store.js';
 export { StreamReader, StreamWriter, FutureReader, createHostStream } from './concurrency/host-ends.js';
 export { GuestResource } from './abi/host-resources.js';
-export { typeToString, funcTypeToString, type FuncType, type ValType } from './types.js';
+export { prim, typeToString, funcTypeToString, type FuncType, type ValType } from './types.js';
 
 export interface InstantiateOptions {
   /** Trap when no thread can run, a call is pending and no host work is in flight (for tests). */

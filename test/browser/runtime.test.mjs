@@ -76,3 +76,24 @@ test('malformed bytes and core modules are refused with clear errors', async () 
   assert.match(r[1], /MalformedError: this is a core WebAssembly module, not a component/);
   assert.match(r[2], /MalformedError: .*byte offset/);
 });
+
+test('host stream ends convert to and from WHATWG streams', async () => {
+  const r = await inPage(async () => {
+    const rt = await import('/src/runtime/index.ts');
+    const bytes = new Uint8Array(await (await fetch('/test/fixtures/build/stream-pair.wasm')).arrayBuffer());
+    const a = await rt.instantiateComponent(bytes);
+    const b = await rt.instantiateComponent(bytes);
+    // guest stream -> ReadableStream
+    const readable = (await a.call('produce', 300_000, 65536)).toReadableStream();
+    let n = 0;
+    for await (const c of readable) n += c.length;
+    // WritableStream -> guest stream
+    const { stream, writer } = rt.createHostStream(rt.prim('u8'), b.store);
+    const counted = b.call('consume', stream, 1000);
+    const ws = writer.toWritableStream().getWriter();
+    for (let i = 0; i < 10; i++) await ws.write(new Uint8Array(12345));
+    await ws.close();
+    return [n, String(await counted)];
+  });
+  assert.deepEqual(r, [300_000, '123450']);
+});

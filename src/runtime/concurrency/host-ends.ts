@@ -180,6 +180,17 @@ export class StreamWriter {
     this.shared.drop();
     this.store.kick();
   }
+
+  /** This end as a WHATWG WritableStream: each write resolves once the guest has taken it. */
+  toWritableStream(): WritableStream<ArrayLike<unknown>> {
+    return new WritableStream<ArrayLike<unknown>>({
+      write: async (chunk) => {
+        if (!(await this.write(chunk))) throw new Error('the reading end of the stream was dropped');
+      },
+      close: () => this.close(),
+      abort: () => this.close(),
+    }, { highWaterMark: 1 });
+  }
 }
 
 /** A stream the host creates: pass `stream` to a guest, write with `writer`. */
