@@ -97,3 +97,18 @@ test('host stream ends convert to and from WHATWG streams', async () => {
   });
   assert.deepEqual(r, [300_000, '123450']);
 });
+
+test('strings cross in utf8, utf16 and latin1+utf16', async () => {
+  const samples = ['', 'plain ascii', 'café déjà vu', 'emoji 🦀 and 中文', 'x'.repeat(70000)];
+  const r = await inPage(async (samples) => {
+    const rt = await import('/src/runtime/index.ts');
+    const bytes = new Uint8Array(await (await fetch('/test/fixtures/build/strings.wasm')).arrayBuffer());
+    const out = [];
+    for (const enc of ['echo-utf8', 'echo-utf16', 'echo-latin1-utf16']) {
+      const inst = await rt.instantiateComponent(bytes);
+      for (const s of samples) out.push((await inst.call(enc, s)) === s);
+    }
+    return out;
+  }, samples);
+  assert.deepEqual(r, Array(15).fill(true));
+});
