@@ -198,9 +198,8 @@ export function waitableSetWait(inst: ComponentInstance, cancellable: boolean, m
     checkLeave(inst);
     checkMayBlock(thread);
     const wset = getSet(inst, si);
-    if (wset.hasPendingEvent() && !thread.task.deliverPendingCancel(cancellable)) {
-      return storeEvent(mem, ptr, wset.getPendingEvent());
-    }
+    if (thread.task.deliverPendingCancel(cancellable)) return storeEvent(mem, ptr, [EventCode.TASK_CANCELLED, 0, 0]);
+    if (wset.hasPendingEvent()) return storeEvent(mem, ptr, wset.getPendingEvent());
     return wset.waitForEventAnd(thread, () => true, cancellable).then((e) => storeEvent(mem, ptr, e));
   });
 }

@@ -10,7 +10,7 @@ import {
 } from './concurrency/store.js';
 import { EventCode, Subtask, SubtaskState, WaitableSet, type EventTuple } from './concurrency/waitables.js';
 import {
-  MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flattenFuncType, paramTypes, resultTypes,
+  MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, paramTypes, resultTypes,
   type FuncType,
 } from './types.js';
 
@@ -119,10 +119,11 @@ async function canonLift(callee: CoreFunc, ft: FuncType, opts: Options, inst: Co
         const wset = inst.handles.get(si);
         trapIf(!(wset instanceof WaitableSet), `handle ${si} is not a waitable set`);
         const ws = wset as WaitableSet;
-        // An event already pending is delivered at once (the spec allows either order).
-        event = ws.hasPendingEvent() && !task.deliverPendingCancel(true) && task.state !== 'cancel-delivered'
-          ? ws.getPendingEvent()
-          : await ws.waitForEventAnd(thread, free, true);
+        // A pending cancellation comes first; an event already pending is delivered at once
+        // (the spec allows either order); otherwise the thread waits.
+        if (task.deliverPendingCancel(true)) event = [EventCode.TASK_CANCELLED, 0, 0];
+        else if (ws.hasPendingEvent()) event = ws.getPendingEvent();
+        else event = await ws.waitForEventAnd(thread, free, true);
       } else {
         trap('unsupported callback code');
       }
@@ -222,9 +223,6 @@ export function lowerFunc(callee: FuncInst, ft: FuncType, opts: Options, inst: C
   const host = isHostFunc(callee);
   const maxFlatParams = opts.async ? MAX_FLAT_ASYNC_PARAMS : MAX_FLAT_PARAMS;
   const maxFlatResults = opts.async ? 0 : MAX_FLAT_RESULTS;
-  const sig = flattenFuncType(ft, opts, 'lower');
-  const hasOutParam = sig.params.length > 0 && (opts.async ? resultTypes(ft).length > 0 : sig.results.length === 0 && resultTypes(ft).length > 0);
-  void hasOutParam;
 
   const impl = async (...flatArgs: unknown[]): Promise<unknown> => {
     const thread = inst.store.current;

@@ -12,7 +12,7 @@ import {
   ResourceType, funcTypeToString, prim, typeToString, type FuncType, type ValType,
 } from './types.js';
 import { ComponentInstance, Store, type FuncInst, type Options } from './concurrency/store.js';
-import { callCore, hostFunc, liftFunc, liftInline, lowerFunc, type CoreFunc } from './canon.js';
+import { hostFunc, liftFunc, liftInline, lowerFunc, type CoreFunc } from './canon.js';
 import * as B from './builtins.js';
 import { ReadableFutureEnd, ReadableStreamEnd, WritableFutureEnd, WritableStreamEnd } from './concurrency/streams.js';
 
@@ -594,4 +594,3 @@ function checkTypeDef(t: TypeDef, inType = false): void {
   }
 }
 
-export { callCore };

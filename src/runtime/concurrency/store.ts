@@ -153,9 +153,9 @@ export class Store {
     this.jobs.length = 0;
   }
 
+  /** The error for a call into a store that trapped earlier. */
   poisoned(): Trap {
-    const t = new Trap(`cannot enter component instance (it trapped earlier: ${this.trapped?.message})`);
-    return t;
+    return new Trap(`cannot enter component instance (it trapped earlier: ${this.trapped?.message})`);
   }
 }
 
