@@ -163,16 +163,15 @@ export function liftInline(callee: CoreFunc, ft: FuncType, opts: Options, inst: 
     task.numBorrows = 0;
     thread.storage[0] = 0;
     thread.storage[1] = 0;
-    task.threads.push(thread);
     task.implicitThread = thread;
     inst.enterFrom(null);
     store.current = thread;
     try {
       if (fast) {
+        // Scalars in and out, no post-return: nothing here can leave a task half done.
         const a = args as number[];
         const r = a.length === 1 ? fn(a[0]) : a.length === 0 ? fn() : a.length === 2 ? fn(a[0], a[1]) : fn(...a);
         task.state = 'resolved';
-        task.exitImplicitThread();
         switch (liftResult) {
           case null: return undefined;
           case 'u32': return (r as number) >>> 0;
@@ -184,6 +183,7 @@ export function liftInline(callee: CoreFunc, ft: FuncType, opts: Options, inst: 
         }
       }
       result = null;
+      task.threads.push(thread);
       const flatArgs = lowerFlatValues(cx, MAX_FLAT_PARAMS, args, paramTs);
       const r = fn(...flatArgs);
       const flatResults = r === undefined ? [] : [r];
