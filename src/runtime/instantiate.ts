@@ -97,6 +97,7 @@ export async function compileComponent(bytes: Uint8Array): Promise<CompiledCompo
 export type HostImports = Record<string, unknown>;
 
 const bad = (msg: string): never => { throw new LinkError(msg); };
+const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
 
 /** Instantiate a compiled component in store; returns its exports. */
 export async function instantiate(compiled: CompiledComponent, hostImports: HostImports, store: Store): Promise<{ exports: InstanceValue; instance: ComponentInstance }> {
@@ -208,7 +209,10 @@ async function define(compiled: CompiledComponent, d: Definition, sp: Scope, ci:
       }
       let instance: WebAssembly.Instance;
       try {
-        instance = await WebAssembly.instantiate(module, importObject as WebAssembly.Imports);
+        // Workers may instantiate synchronously (no event-loop hop per core instance); the main
+        // thread refuses that for large modules, so it stays asynchronous there.
+        instance = inWorker ? new WebAssembly.Instance(module, importObject as WebAssembly.Imports)
+          : await WebAssembly.instantiate(module, importObject as WebAssembly.Imports);
       } catch (err) {
         if (err instanceof WebAssembly.LinkError) bad(`core instance link error: ${err.message}`);
         throw asTrap(err);
