@@ -113,3 +113,18 @@ test('exports are callable from the page with jco value mapping', async () => {
   });
   assert.deepEqual(r, [42, 0, ['add1']]);
 });
+
+test('values cross the page and the worker in jco\'s mapping', async () => {
+  const r = await session.page.evaluate(async () => {
+    const { loadComponent } = await import('/src/index.ts');
+    const h = await loadComponent('/test/fixtures/build/values.wasm');
+    const thing = { id: 2n ** 63n + 5n, flag: true, name: 'naïve ✓', bytes: new Uint8Array([1, 2, 255]), kind: 'dash-case', pair: [4000000000, -7], opt: 9 };
+    const a = await h.exports.echo(thing);
+    const b = await h.exports.echo({ ...thing, flag: false, kind: 'plain', opt: undefined, bytes: new Uint8Array(0) });
+    h.terminate();
+    const show = (x) => ({ ...x, id: String(x.id), bytes: `${x.bytes.constructor.name}[${[...x.bytes]}]` });
+    return [show(a), show(b)];
+  });
+  assert.deepEqual(r[0], { id: String(2n ** 63n + 5n), flag: true, name: 'naïve ✓', bytes: 'Uint8Array[1,2,255]', kind: 'dash-case', pair: [4000000000, -7], opt: 9 });
+  assert.deepEqual(r[1], { id: String(2n ** 63n + 5n), flag: false, name: 'naïve ✓', bytes: 'Uint8Array[]', kind: 'plain', pair: [4000000000, -7], opt: undefined });
+});
