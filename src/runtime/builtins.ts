@@ -418,14 +418,14 @@ export function errorContextNew(inst: ComponentInstance, opts: Options): CoreFun
   return plain((ptr: number, units: number) => {
     checkLeave(inst);
     const cx = new LiftLowerContext(opts, inst);
-    return inst.handles.add(new ErrorContextValue(loadStringFromRange(cx, ptr >>> 0, units >>> 0)) as never);
+    return inst.handles.add(new ErrorContextValue(loadStringFromRange(cx, ptr >>> 0, units >>> 0)));
   });
 }
 
 export function errorContextDebugMessage(inst: ComponentInstance, opts: Options): CoreFunc {
   return plain((i: number, ptr: number) => {
     checkLeave(inst);
-    const e = inst.handles.get(i) as unknown;
+    const e = inst.handles.get(i);
     trapIf(!(e instanceof ErrorContextValue), `handle ${i} is not an error-context`);
     const cx = new LiftLowerContext(opts, inst);
     const [p, n] = storeStringIntoRange(cx, (e as ErrorContextValue).message);
@@ -437,7 +437,7 @@ export function errorContextDebugMessage(inst: ComponentInstance, opts: Options)
 export function errorContextDrop(inst: ComponentInstance): CoreFunc {
   return plain((i: number) => {
     checkLeave(inst);
-    const e = inst.handles.remove(i) as unknown;
+    const e = inst.handles.remove(i);
     trapIf(!(e instanceof ErrorContextValue), `handle ${i} is not an error-context`);
   });
 }

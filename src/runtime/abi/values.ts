@@ -55,8 +55,9 @@ export function load(cx: LiftLowerContext, ptr: number, t: ValType): unknown {
     case 's32': return v.getInt32(ptr, true);
     case 'u64': return v.getBigUint64(ptr, true);
     case 's64': return v.getBigInt64(ptr, true);
-    case 'f32': return canonNaN32(v.getFloat32(ptr, true));
-    case 'f64': return canonNaN64(v.getFloat64(ptr, true));
+    // JS numbers carry no NaN payload worth keeping, so no canonicalization is needed.
+    case 'f32': return v.getFloat32(ptr, true);
+    case 'f64': return v.getFloat64(ptr, true);
     case 'char': return convertI32ToChar(v.getUint32(ptr, true));
     case 'string': return loadStringFromRange(cx, v.getUint32(ptr, true), v.getUint32(ptr + 4, true));
     case 'error-context': return liftErrorContext(cx, v.getUint32(ptr, true));
@@ -107,8 +108,6 @@ function loadInt(cx: LiftLowerContext, ptr: number, n: number): number {
   return n === 1 ? v.getUint8(ptr) : n === 2 ? v.getUint16(ptr, true) : v.getUint32(ptr, true);
 }
 
-function canonNaN32(f: number): number { return f; }
-function canonNaN64(f: number): number { return f; }
 
 function convertI32ToChar(i: number): string {
   trapIf(i >= 0x110000, `invalid char code point ${i}`);

@@ -10,9 +10,9 @@ import { Trap, asTrap, trapIf } from '../errors.js';
 import type { FuncType } from '../types.js';
 import type { ResourceHandle } from '../abi/resources.js';
 import type { Waitable, WaitableSet } from './waitables.js';
-import type { ErrorContext } from './streams.js';
+import type { ErrorContextValue } from '../abi/values.js';
 
-export type Handle = ResourceHandle | Waitable | WaitableSet | ErrorContext;
+export type Handle = ResourceHandle | Waitable | WaitableSet | ErrorContextValue;
 
 /** Lift/lower options after resolution to live memory and functions. */
 export interface Options {

@@ -252,11 +252,6 @@ export class WritableFutureEnd extends CopyEnd {
   }
 }
 
-/** 📝 error-context values live in the same handle table. */
-export class ErrorContext {
-  constructor(readonly message: string) {}
-}
-
 // ---- Lifting and lowering stream and future handles
 
 function liftAsyncValue(cx: LiftLowerContext, i: number, t: { k: 'stream' | 'future'; t: ValType | null }): SharedStream | SharedFuture {
