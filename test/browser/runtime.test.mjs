@@ -112,3 +112,24 @@ test('strings cross in utf8, utf16 and latin1+utf16', async () => {
   }, samples);
   assert.deepEqual(r, Array(15).fill(true));
 });
+
+test('a host resource: constructor, method through a borrow, and drop', async () => {
+  const r = await inPage(async () => {
+    const rt = await import('/src/runtime/index.ts');
+    const bytes = new Uint8Array(await (await fetch('/test/fixtures/build/host-resource.wasm')).arrayBuffer());
+    const log = [];
+    class Counter {
+      constructor(start) { this.v = start; log.push(`new ${start}`); }
+      add(n) { this.v += n; return this.v; }
+      [Symbol.dispose]() { log.push(`dispose ${this.v}`); }
+    }
+    const inst = await rt.instantiateComponent(bytes, { 'test:host/counter': { Counter } });
+    const result = await inst.call('run', 1);
+    let missing;
+    try { await rt.instantiateComponent(bytes, { 'test:host/counter': {} }); } catch (e) { missing = `${e.name}: ${e.message}`; }
+    return { result, log, missing };
+  });
+  assert.equal(r.result, 16);
+  assert.deepEqual(r.log, ['new 1', 'dispose 16']);
+  assert.match(r.missing, /LinkError: missing import: "test:host\/counter" has no function "\[constructor\]counter"/);
+});
