@@ -367,11 +367,7 @@ export function storeListIntoRange(cx: LiftLowerContext, v: unknown, t: ValType)
 }
 
 /** Store list elements at ptr (already allocated and checked). */
-export function storeListValues(cx: LiftLowerContext, vs: ArrayLike<unknown>, ptr: number, t: ValType): void {
-  storeListIntoValidRange(cx, vs, ptr, t);
-}
-
-function storeListIntoValidRange(cx: LiftLowerContext, v: unknown, ptr: number, t: ValType): void {
+export function storeListIntoValidRange(cx: LiftLowerContext, v: unknown, ptr: number, t: ValType): void {
   const Typed = TYPED[t.k];
   if (Typed && ArrayBuffer.isView(v) && (v as object).constructor === Typed) {
     // Same element type: one memory move.

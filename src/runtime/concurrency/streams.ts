@@ -5,7 +5,7 @@
 import { trap, trapIf } from '../errors.js';
 import { alignment, elemSize, isNumberType, typeEquals, type ValType } from '../types.js';
 import type { LiftLowerContext } from '../abi/context.js';
-import { loadListFromValidRange, storeListValues } from '../abi/values.js';
+import { loadListFromValidRange, storeListIntoValidRange } from '../abi/values.js';
 import { Waitable } from './waitables.js';
 import type { ComponentInstance, Store } from './store.js';
 import { fromHostStream, fromHostFuture, StreamReader, FutureReader } from './host-ends.js';
@@ -26,11 +26,6 @@ export interface Buffer {
 export interface ReadableBuffer extends Buffer { read(n: number, asBytes: boolean): Chunk }
 export interface WritableBuffer extends Buffer { write(c: Chunk): void; readonly wantsBytes: boolean }
 
-/** Whether elements of t can move as raw bytes. */
-export function isBytewise(t: ValType | null): boolean {
-  return isNumberType(t);
-}
-
 /** A buffer in guest memory (BufferGuestImpl). */
 export class GuestBuffer implements ReadableBuffer, WritableBuffer {
   progress = 0;
@@ -43,7 +38,7 @@ export class GuestBuffer implements ReadableBuffer, WritableBuffer {
       trapIf(ptr % alignment(t) !== 0, 'unaligned buffer pointer');
       trapIf(ptr + length * this.size > cx.bytes.length, 'buffer pointer/length out of bounds of memory');
     }
-    this.wantsBytes = isBytewise(t);
+    this.wantsBytes = isNumberType(t); // number elements move as raw bytes
   }
   remain(): number { return this.length - this.progress; }
   isZeroLength(): boolean { return this.length === 0; }
@@ -67,7 +62,7 @@ export class GuestBuffer implements ReadableBuffer, WritableBuffer {
   write(c: Chunk): void {
     if (this.size === 0) { /* no payload to move */ }
     else if (c.bytes) this.cx.bytes.set(c.bytes, this.ptr);
-    else if (this.t) storeListValues(this.cx, c.values, this.ptr, this.t);
+    else if (this.t) storeListIntoValidRange(this.cx, c.values, this.ptr, this.t);
     this.ptr += c.count * this.size;
     this.progress += c.count;
   }
