@@ -24,6 +24,6 @@ if (json) {
 } else {
   console.log('figure              value            baseline         ratio');
   for (const f of figures) {
-    console.log(`${f.name.padEnd(18)}  ${`${f.value.toFixed(2)} ${f.unit}`.padEnd(15)}  ${`${f.baseline.toFixed(2)} ${f.unit}`.padEnd(15)}  ${f.ratio.toFixed(3)}`);
+    console.log(`${f.name.padEnd(18)}  ${`${f.value.toFixed(2)} ${f.unit}`.padEnd(15)}  ${`${f.baseline.toFixed(2)} ${f.unit}`.padEnd(15)}  ${f.ratio.toFixed(3)}${f.note ? `  (${f.note})` : ''}`);
   }
 }

@@ -1,6 +1,6 @@
 // wasip3-web: run a WASI 0.3 component in a Web Worker from a web page.
 import * as Comlink from 'comlink';
-import { PortWriter, portReceive, pumpToPort } from './channel/byte-port.js';
+import { PortWriter, portReadable, portReceive, pumpToPort } from './channel/byte-port.js';
 import type { ComponentWorkerApi, ExportInfo, LoadRequest, Progress } from './channel/protocol.js';
 
 export type { Progress, LoadPhase } from './channel/protocol.js';
@@ -8,8 +8,20 @@ export type { Progress, LoadPhase } from './channel/protocol.js';
 /** Where a component comes from: a URL, bytes, or a fetch Response. */
 export type ComponentSource = string | URL | ArrayBuffer | Uint8Array | Response;
 
-/** Output bytes go to a WritableStream or a callback; the default is the console, by line. */
-export type OutputTarget = WritableStream<Uint8Array> | ((chunk: Uint8Array) => void);
+/** A callback that borrows each chunk it is given: see borrow(). */
+export interface BorrowingSink { readonly borrow: (chunk: Uint8Array) => void | Promise<void> }
+
+/** Where output bytes go: a WritableStream or a callback, each given chunks it owns; a
+ * borrow(callback), given chunks it must not keep (the fastest); 'pipe', a ReadableStream on
+ * the handle (ComponentHandle.stdout/stderr). The default is the console, by line. */
+export type OutputTarget = WritableStream<Uint8Array> | ((chunk: Uint8Array) => void) | BorrowingSink | 'pipe';
+
+/** Mark an output callback as borrowing its chunks: each is valid until the callback returns
+ * (or the Promise it returns settles) and its memory is then reused for later output, so
+ * copy what you keep (chunk.slice()). Bytes then cross from the worker without new memory. */
+export function borrow(callback: (chunk: Uint8Array) => void | Promise<void>): BorrowingSink {
+  return { borrow: callback };
+}
 
 /** Options of loadComponent. */
 export interface LoadOptions {
@@ -41,6 +53,13 @@ export interface ComponentHandle {
   /** Its exports: interfaces by name ('ns:pkg/iface'), each an object of camelCase functions;
    * top-level functions directly. */
   readonly exports: Record<string, ExportedFunction | Record<string, ExportedFunction>>;
+  /** Its stdout as a readable byte stream, when the stdout option is 'pipe' (else null). Read it
+   * while run() is pending: the component waits while unread output fills the window (1 MiB).
+   * A BYOB reader (getReader({ mode: 'byob' })) is the fastest way to read: the bytes are copied
+   * into its buffer and the memory they came in goes back to the worker to be filled again. */
+  readonly stdout: ReadableStream<Uint8Array> | null;
+  /** Its stderr likewise, when the stderr option is 'pipe'. */
+  readonly stderr: ReadableStream<Uint8Array> | null;
   /** Stop the component and its worker. */
   terminate(): void;
 }
@@ -79,20 +98,25 @@ function lineSink(log: (line: string) => void): (chunk: Uint8Array) => void {
 
 /** Drain a byte port into the caller's target: a WritableStream's backpressure reaches the
  * component through the port's credit. */
-async function drain(port: MessagePort, target: OutputTarget | undefined, log: (line: string) => void): Promise<void> {
+async function drain(port: MessagePort, target: Exclude<OutputTarget, 'pipe'> | undefined, log: (line: string) => void): Promise<void> {
   if (target instanceof WritableStream) {
     const w = target.getWriter();
     await portReceive(port, (chunk) => w.write(chunk));
     await w.close();
-    return;
+  } else if (typeof target === 'function') {
+    await portReceive(port, (chunk) => { target(chunk); });
+  } else if (target) {
+    await portReceive(port, target.borrow, true);
+  } else {
+    // The console sink decodes each chunk before it returns, so the buffer can go back.
+    await portReceive(port, lineSink(log), true);
   }
-  const write = target ?? lineSink(log);
-  await portReceive(port, (chunk) => { write(chunk); });
 }
 
 function stdinStream(stdin: LoadOptions['stdin']): ReadableStream<Uint8Array> {
   if (stdin instanceof ReadableStream) return stdin;
-  const bytes = typeof stdin === 'string' ? new TextEncoder().encode(stdin) : stdin!;
+  // A copy: the chunk is transferred to the worker, and the caller's bytes stay theirs.
+  const bytes = typeof stdin === 'string' ? new TextEncoder().encode(stdin) : stdin!.slice();
   return new ReadableStream({ start(c) { if (bytes.byteLength) c.enqueue(bytes); c.close(); } });
 }
 
@@ -129,9 +153,12 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
     void pumpToPort(stdinStream(options.stdin), new PortWriter(inp.port1));
   }
   if (req.bytes) transfer.push(req.bytes);
+  const pipes = { stdout: options.stdout === 'pipe' ? portReadable(out.port1) : null, stderr: options.stderr === 'pipe' ? portReadable(err.port1) : null };
+  // run() settles once every byte has reached the caller's targets (a pipe is read at its
+  // reader's pace, so run() does not wait for it).
   const outputDone = Promise.all([
-    drain(out.port1, options.stdout, (l) => console.log(l)),
-    drain(err.port1, options.stderr, (l) => console.error(l)),
+    options.stdout === 'pipe' ? null : drain(out.port1, options.stdout, (l) => console.log(l)),
+    options.stderr === 'pipe' ? null : drain(err.port1, options.stderr, (l) => console.error(l)),
   ]);
   // A worker that fails to start or throws outside a call rejects whatever is pending.
   let workerFailed: (e: Error) => void = () => {};
@@ -181,6 +208,7 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
 
   return {
     exports,
+    ...pipes,
     async run() {
       const r = await guard(api.run());
       await outputDone;

@@ -1,21 +1,41 @@
 // Byte streams over a MessagePort: chunks move as transferred ArrayBuffers (never cloned), and
 // the writer stops when the reader's credit runs out, so memory stays bounded whatever the
 // speed difference between the two threads.
+//
+// Buffers go round: a writer fills buffers it lends out (buffer()), and a reader that is done
+// with a chunk's bytes sends its buffer back with the credit. New memory costs more than copying
+// (each first touch of a page faults; DESIGN.md), so a stream whose reader gives buffers back
+// moves at memory speed. A reader that hands chunks on to code that keeps them gives none back,
+// and the writer makes new ones. Credit goes back in batches: a message costs more than a copy.
 import type { ByteMessage, CreditMessage } from './protocol.js';
 
 /** Bytes a writer may have in flight before it waits for credit. */
-export const DEFAULT_WINDOW = 1 << 20;
+export const DEFAULT_WINDOW = 1 << 22;
+/** The size of the buffers a writer lends out. */
+export const DEFAULT_CHUNK = 1 << 20;
+/** A reader returns credit once it holds this much (or when it runs out of chunks). It must be
+ * at most half the window, where a waiting writer wakes. */
+const CREDIT_BATCH = DEFAULT_WINDOW / 4;
 
 /** The sending end. write() resolves when the chunk may be followed by another. */
 export class PortWriter {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private cancelled = false;
+  private readonly pool: ArrayBuffer[] = [];
+  private readonly lent = new WeakSet<ArrayBuffer>();
 
-  constructor(private readonly port: MessagePort, private readonly window = DEFAULT_WINDOW) {
+  constructor(private readonly port: MessagePort, private readonly window = DEFAULT_WINDOW, readonly chunkSize = DEFAULT_CHUNK) {
     port.onmessage = (e: MessageEvent<CreditMessage>) => {
-      if (e.data.type === 'credit') this.inFlight -= e.data.bytes;
-      else this.cancelled = true;
+      const m = e.data;
+      if (m.type === 'credit') {
+        this.inFlight -= m.bytes;
+        for (const b of m.buffers ?? []) {
+          if (b.byteLength === this.chunkSize && this.pool.length * this.chunkSize < this.window) this.pool.push(b);
+        }
+        // Wake at half the window, not at every credit: the producer then runs in bursts.
+        if (this.inFlight > this.window / 2) return;
+      } else this.cancelled = true;
       this.wake();
     };
   }
@@ -26,9 +46,17 @@ export class PortWriter {
     for (const f of w) f();
   }
 
-  /** Send a chunk (its buffer is transferred when it owns all of it). False once cancelled.
-   * Returns at once while credit lasts; a Promise only when it must wait for credit, so a
-   * producer that keeps within the window never yields to the event loop. */
+  /** A buffer of chunkSize bytes to fill and pass to write(): one the reader gave back, or new. */
+  buffer(): Uint8Array<ArrayBuffer> {
+    const b = this.pool.pop() ?? new ArrayBuffer(this.chunkSize);
+    this.lent.add(b);
+    return new Uint8Array(b);
+  }
+
+  /** Send a chunk: a buffer from buffer() is transferred (the chunk may be its first part),
+   * any other chunk is transferred when it owns all of its buffer and copied otherwise.
+   * False once cancelled. Returns at once while credit lasts; a Promise only when it must wait
+   * for credit, so a producer that keeps within the window never yields to the event loop. */
   write(chunk: Uint8Array): boolean | Promise<boolean> {
     if (!this.cancelled && this.inFlight + chunk.byteLength > this.window && this.inFlight > 0) {
       return new Promise<void>((r) => this.waiters.push(r)).then(() => this.write(chunk));
@@ -38,11 +66,18 @@ export class PortWriter {
 
   private send(chunk: Uint8Array): boolean {
     if (this.cancelled) return false;
-    const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer
-      ? chunk : chunk.slice();
-    this.inFlight += owned.byteLength;
-    const msg: ByteMessage = { type: 'chunk', chunk: owned.buffer as ArrayBuffer };
-    this.port.postMessage(msg, [owned.buffer as ArrayBuffer]);
+    const b = chunk.buffer;
+    let buffer: ArrayBuffer;
+    if (b instanceof ArrayBuffer && this.lent.delete(b)) {
+      // A small chunk travels alone, so a reader that keeps it keeps no more than it needs.
+      if (chunk.byteOffset === 0 && chunk.byteLength * 4 >= b.byteLength) buffer = b;
+      else { buffer = chunk.slice().buffer; this.pool.push(b); }
+    } else {
+      buffer = chunk.byteOffset === 0 && b instanceof ArrayBuffer && chunk.byteLength === b.byteLength ? b : chunk.slice().buffer;
+    }
+    this.inFlight += chunk.byteLength;
+    const msg: ByteMessage = { type: 'chunk', chunk: buffer, length: chunk.byteLength };
+    this.port.postMessage(msg, [buffer]);
     return true;
   }
 
@@ -57,45 +92,98 @@ export class PortWriter {
   }
 }
 
-/** The receiving end as a WHATWG ReadableStream. Credit goes back as the consumer pulls each
- * chunk, so at most the writer's window waits here. */
+/** The reader's credit, returned in batches with the buffers it has finished with. */
+class Credit {
+  private bytes = 0;
+  private buffers: ArrayBuffer[] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  constructor(private readonly port: MessagePort) {}
+
+  /** Credit for `bytes`, and the buffer they came in if the reader is done with it. */
+  give(bytes: number, buffer?: ArrayBuffer): void {
+    this.bytes += bytes;
+    if (buffer) this.buffers.push(buffer);
+    if (this.bytes >= CREDIT_BATCH) this.flush();
+    // What is left goes back once the chunks already here are handled.
+    else this.timer ??= setTimeout(() => this.flush(), 0);
+  }
+
+  flush(): void {
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
+    if (this.bytes === 0) return;
+    const m: CreditMessage = { type: 'credit', bytes: this.bytes, buffers: this.buffers };
+    this.port.postMessage(m, this.buffers);
+    this.bytes = 0;
+    this.buffers = [];
+  }
+}
+
+/** The receiving end as a WHATWG readable byte stream, pulled on demand, so at most the
+ * writer's window waits here. A default reader gets chunks it owns; a BYOB reader gets the
+ * bytes copied into its own buffer, and the writer gets the chunk's buffer back to fill again. */
 export function portReadable(port: MessagePort): ReadableStream<Uint8Array> {
-  const queue: Uint8Array[] = [];
+  const queue: Uint8Array<ArrayBuffer>[] = [];
+  const credit = new Credit(port);
   let ended = false;
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
   port.onmessage = (e: MessageEvent<ByteMessage>) => {
     const m = e.data;
-    if (m.type === 'chunk') queue.push(new Uint8Array(m.chunk));
+    if (m.type === 'chunk') queue.push(new Uint8Array(m.chunk, 0, m.length));
     else if (m.type === 'end') ended = true;
     else failure = new Error(m.message);
     wake?.();
   };
-  const post = (m: CreditMessage) => port.postMessage(m);
-  return new ReadableStream<Uint8Array>({
+  return new ReadableStream({
+    type: 'bytes',
     async pull(ctrl) {
+      if (queue.length === 0) credit.flush();
       while (queue.length === 0 && !ended && !failure) await new Promise<void>((r) => { wake = r; });
       wake = null;
-      const c = queue.shift();
-      if (c) {
+      const req = ctrl.byobRequest;
+      if (queue.length && req?.view) {
+        const into = new Uint8Array(req.view.buffer, req.view.byteOffset, req.view.byteLength);
+        let n = 0;
+        while (queue.length && n < into.length) {
+          const c = queue[0]!;
+          const k = Math.min(c.length, into.length - n);
+          into.set(k === c.length ? c : c.subarray(0, k), n);
+          n += k;
+          if (k < c.length) { queue[0] = c.subarray(k); break; }
+          queue.shift();
+          // A chunk's credit counts from its start, so a partly read one counts whole here.
+          credit.give(c.byteOffset + c.length, c.buffer);
+        }
+        req.respond(n);
+      } else if (queue.length) {
+        const c = queue.shift()!;
+        const bytes = c.byteOffset + c.length; // read first: enqueue detaches c
         ctrl.enqueue(c);
-        post({ type: 'credit', bytes: c.byteLength });
-      } else if (failure) ctrl.error(failure);
-      else { ctrl.close(); port.close(); }
+        credit.give(bytes);
+      } else if (failure) {
+        ctrl.error(failure);
+      } else {
+        ctrl.close();
+        req?.respond(0);
+        port.close();
+      }
     },
     cancel() {
-      post({ type: 'cancel' });
+      const m: CreditMessage = { type: 'cancel' };
+      port.postMessage(m);
       port.close();
     },
   }, { highWaterMark: 0 });
 }
 
 /** Receive a byte port's chunks into onChunk, returning credit as each is taken (after its
- * Promise, if onChunk returns one: that is the backpressure). Resolves at the end. */
-export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => void | Promise<void>): Promise<void> {
+ * Promise, if onChunk returns one: that is the backpressure). Resolves at the end. With `lend`,
+ * a chunk is only valid during onChunk (or until its Promise settles), and its buffer goes back
+ * to the writer; without, onChunk owns every chunk it is given. */
+export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => void | Promise<void>, lend = false): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    const credit = new Credit(port);
     let chain: Promise<void> = Promise.resolve();
-    const credit = (bytes: number) => { const m: CreditMessage = { type: 'credit', bytes }; port.postMessage(m); };
     const fail = (e: unknown) => {
       const m: CreditMessage = { type: 'cancel' };
       port.postMessage(m);
@@ -105,11 +193,12 @@ export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => v
     port.onmessage = (e: MessageEvent<ByteMessage>) => {
       const m = e.data;
       if (m.type === 'chunk') {
-        const chunk = new Uint8Array(m.chunk);
+        const chunk = new Uint8Array(m.chunk, 0, m.length);
+        const done = () => credit.give(m.length, lend ? m.chunk : undefined);
         chain = chain.then(() => {
           const r = onChunk(chunk);
-          if (r instanceof Promise) return r.then(() => credit(chunk.byteLength));
-          credit(chunk.byteLength);
+          if (r instanceof Promise) return r.then(done);
+          done();
           return undefined;
         }).catch((err: unknown) => { fail(err); throw err; });
       } else if (m.type === 'end') {

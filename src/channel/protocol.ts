@@ -1,15 +1,16 @@
 // The messages that cross threads. Byte streams travel on a MessagePort of their own, as
 // transferred ArrayBuffers with credit-based flow control; calls travel through Comlink.
 
-/** On a byte port: writer to reader. */
+/** On a byte port: writer to reader. A chunk is the first `length` bytes of `chunk`. */
 export type ByteMessage =
-  | { type: 'chunk'; chunk: ArrayBuffer }
+  | { type: 'chunk'; chunk: ArrayBuffer; length: number }
   | { type: 'end' }
   | { type: 'error'; message: string };
 
-/** On a byte port: reader to writer. */
+/** On a byte port: reader to writer. Credit may bring chunks' buffers back for the writer to
+ * fill again: reused memory is what lets bytes cross at memory speed (DESIGN.md). */
 export type CreditMessage =
-  | { type: 'credit'; bytes: number }
+  | { type: 'credit'; bytes: number; buffers?: ArrayBuffer[] }
   | { type: 'cancel' };
 
 export type LoadPhase = 'fetch' | 'compile' | 'instantiate';

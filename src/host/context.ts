@@ -1,8 +1,13 @@
 // What the WASI host interfaces of one component see: its arguments, environment and stdio.
 // Knows nothing of workers: src/channel/ and workers/ connect these to the page.
 
-/** Receives a component's output bytes; may return a Promise to apply backpressure. */
-export type ByteSink = (chunk: Uint8Array) => void | Promise<void>;
+/** Receives a component's output bytes. write() may return a Promise to apply backpressure;
+ * buffer(), where present, lends the memory the next chunk is copied into (straight out of
+ * guest memory), and write() is then given a view of that buffer. */
+export interface ByteSink {
+  write(chunk: Uint8Array): void | Promise<void>;
+  buffer?(): Uint8Array;
+}
 
 export interface HostContext {
   args: string[];

@@ -11,7 +11,7 @@ export { MalformedError } from './binary/reader.js';
 export { isComponent } from './binary/decode.js';
 export { compileComponent, type CompiledComponent, type FuncEntry, type HostImports, type InstanceValue, type Item };
 export { Store } from './concurrency/store.js';
-export { StreamReader, StreamWriter, FutureReader, createHostStream } from './concurrency/host-ends.js';
+export { StreamReader, StreamWriter, FutureReader, createHostStream, type PipeOptions } from './concurrency/host-ends.js';
 export { GuestResource } from './abi/host-resources.js';
 export { prim, typeToString, funcTypeToString, type FuncType, type ValType } from './types.js';
 

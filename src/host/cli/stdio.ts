@@ -8,8 +8,11 @@ type IoResult = { tag: 'ok' } | { tag: 'err'; val: 'io' | 'illegal-byte-sequence
 /** write-via-stream: the returned future resolves once the stream has ended and been written. */
 function writer(sink: () => ByteSink) {
   return {
-    writeViaStream: (data: StreamReader): Promise<IoResult> =>
-      data.pipe((c: Uint8Array | ArrayLike<unknown>) => sink()(c as Uint8Array)).then(() => ({ tag: 'ok' as const }), () => ({ tag: 'err' as const, val: 'io' as const })),
+    writeViaStream: (data: StreamReader): Promise<IoResult> => {
+      const s = sink();
+      return data.pipe((c) => s.write(c as Uint8Array), { buffer: s.buffer && (() => s.buffer!()), chunkSize: 1 << 20, coalesce: true })
+        .then(() => ({ tag: 'ok' as const }), () => ({ tag: 'err' as const, val: 'io' as const }));
+    },
   };
 }
 

@@ -8,26 +8,32 @@ import {
 } from './streams.js';
 import type { Store } from './store.js';
 
-/** A host-side buffer that collects what a guest writes. */
+/** A host-side buffer that collects what a guest writes. Bytes go straight into `into` when the
+ * host lends one (number types only), else into new memory. */
 class HostWritableBuffer implements WritableBuffer {
   progress = 0;
   readonly wantsBytes: boolean;
   private readonly parts: Chunk[] = [];
-  constructor(readonly t: ValType | null, private readonly capacity: number) {
+  private readonly capacity: number;
+  constructor(readonly t: ValType | null, capacity: number, private readonly into: Uint8Array | null = null) {
     this.wantsBytes = isNumberType(t);
+    if (!this.wantsBytes || !t) this.into = null;
+    this.capacity = this.into && t ? Math.min(capacity, Math.floor(this.into.byteLength / elemSize(t))) : capacity;
   }
   remain(): number { return this.capacity - this.progress; }
   isZeroLength(): boolean { return this.capacity === 0; }
   write(c: Chunk): void {
+    if (this.into && c.bytes) this.into.set(c.bytes, this.progress * elemSize(this.t!));
     // Guest memory is reused after the copy completes, so bytes are copied out here.
-    this.parts.push(c.bytes ? { bytes: c.bytes.slice(), count: c.count } : { values: Array.from(c.values), count: c.count });
+    else this.parts.push(c.bytes ? { bytes: c.bytes.slice(), count: c.count } : { values: Array.from(c.values), count: c.count });
     this.progress += c.count;
   }
   /** What was written: a typed array for number types, else an array of values. */
   take(): Uint8Array | ArrayLike<unknown> {
     const Typed = this.t ? TYPED[this.t.k] : undefined;
     if (this.wantsBytes && this.t) {
-      const bytes = this.parts.length === 1 ? this.parts[0]!.bytes! : concat(this.parts.map((p) => p.bytes!));
+      const bytes = this.into ? this.into.subarray(0, this.progress * elemSize(this.t))
+        : this.parts.length === 1 ? this.parts[0]!.bytes! : concat(this.parts.map((p) => p.bytes!));
       return Typed === Uint8Array || !Typed ? bytes : new Typed(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / elemSize(this.t));
     }
     const out: unknown[] = [];
@@ -71,6 +77,20 @@ class HostReadableBuffer implements ReadableBuffer {
   }
 }
 
+/** How StreamReader.pipe reads: the most elements a read takes, and where a read's bytes go. */
+export interface PipeOptions {
+  chunkSize?: number;
+  /** Lends the buffer the next read copies into (the read takes at most what fits). */
+  buffer?: () => Uint8Array;
+  /** Let bulk writes that come in quick succession fill one read (fewer, larger chunks). */
+  coalesce?: boolean;
+}
+
+/** Coalescing: a write of at least BULK elements within BURST_MS of the previous one. Smaller
+ * writes (lines of text) always go out at once. */
+const BULK = 16384;
+const BURST_MS = 1;
+
 /** The host's reading end of a stream a guest writes (stdout, a returned stream<u8>...). */
 export class StreamReader {
   private ended = false;
@@ -92,8 +112,12 @@ export class StreamReader {
 
   /** Drain the stream into onChunk, keeping a read pending at all times so a guest's write
    * completes at once; a Promise from onChunk holds the next read (backpressure). Resolves at
-   * the end of the stream; rejects (and stops reading) if onChunk throws. */
-  pipe(onChunk: (chunk: Uint8Array | ArrayLike<unknown>) => void | Promise<void>, chunkSize = 65536): Promise<void> {
+   * the end of the stream; rejects (and stops reading) if onChunk throws. With `buffer`, each
+   * read copies a number stream's bytes straight into the buffer it returns, and onChunk gets a
+   * view of the part written; with `coalesce`, bulk writes in quick succession share a read. */
+  pipe(onChunk: (chunk: Uint8Array | ArrayLike<unknown>) => void | Promise<void>, options: PipeOptions = {}): Promise<void> {
+    const chunkSize = options.chunkSize ?? 65536;
+    let lastCopy = -Infinity;
     return new Promise((resolve, reject) => {
       const fail = (e: unknown) => { this.cancel(); reject(e); };
       const deliver = (chunk: Uint8Array | ArrayLike<unknown>, ended: boolean) => {
@@ -110,10 +134,34 @@ export class StreamReader {
       };
       const arm = () => {
         if (this.ended) { resolve(); return; }
-        const buf = new HostWritableBuffer(this.shared.t, chunkSize);
+        const buf = new HostWritableBuffer(this.shared.t, chunkSize, options.buffer?.() ?? null);
+        let settled = false;
+        let held = false;
+        let copied = 0;
+        const settle = (ended: boolean) => { settled = true; deliver(buf.take(), ended); };
         this.shared.read(null, buf,
-          (reclaim) => { reclaim(); deliver(buf.take(), false); },
+          (reclaim) => {
+            const n = buf.progress - copied;
+            copied = buf.progress;
+            const now = options.coalesce ? performance.now() : 0;
+            const burst = now - lastCopy < BURST_MS;
+            lastCopy = now;
+            // A bulk write hard on the heels of another leaves the read pending for the next
+            // one, while the next would fit; what is held goes out when the guest next waits
+            // (a microtask), fills the buffer, or writes after a pause.
+            if (options.coalesce && burst && n >= BULK && buf.remain() >= n) {
+              if (!held) {
+                held = true;
+                queueMicrotask(() => { if (!settled) { reclaim(); settle(false); } });
+              }
+              return;
+            }
+            reclaim();
+            settle(false);
+          },
           (result) => {
+            if (settled) return;
+            settled = true;
             if (buf.progress === 0) {
               this.ended = result === CopyResult.DROPPED || this.ended;
               if (this.ended) resolve(); else arm();
