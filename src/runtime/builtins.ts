@@ -64,9 +64,9 @@ export function resourceDrop(inst: ComponentInstance, rt: ResourceType): CoreFun
   return blocking((i: number) => {
     checkLeave(inst);
     const h = inst.handles.remove(i);
-    trapIf(!(h instanceof ResourceHandle), `handle ${i} is not a resource`);
+    if (!(h instanceof ResourceHandle)) trap(`handle ${i} is not a resource`);
     const rh = h as ResourceHandle;
-    trapIf(rh.rt !== rt, `handle ${i} is a different resource type`);
+    if (rh.rt !== rt) trap(`handle ${i} is a different resource type`);
     trapIf(rh.numLends !== 0, 'cannot drop a resource handle that is lent out');
     if (!rh.own) {
       rh.borrowScope!.numBorrows--;
@@ -103,8 +103,8 @@ function dtorCaller(rt: ResourceType, inst: ComponentInstance): CoreFunc {
 export function resourceRep(inst: ComponentInstance, rt: ResourceType): CoreFunc {
   return plain((i: number) => {
     const h = inst.handles.get(i);
-    trapIf(!(h instanceof ResourceHandle), `handle ${i} is not a resource`);
-    trapIf((h as ResourceHandle).rt !== rt, `handle ${i} is a different resource type`);
+    if (!(h instanceof ResourceHandle)) trap(`handle ${i} is not a resource`);
+    if ((h as ResourceHandle).rt !== rt) trap(`handle ${i} is a different resource type`);
     return (h as ResourceHandle).rep;
   });
 }
@@ -112,12 +112,12 @@ export function resourceRep(inst: ComponentInstance, rt: ResourceType): CoreFunc
 // ---- Context, backpressure, task.return/cancel
 
 export function contextGet(inst: ComponentInstance, i: number): CoreFunc {
-  trapIf(i > 1, `immediate must be zero or one: ${i}`);
+  if (i > 1) trap(`immediate must be zero or one: ${i}`);
   return plain(() => current(inst).storage[i]);
 }
 
 export function contextSet(inst: ComponentInstance, i: number): CoreFunc {
-  trapIf(i > 1, `immediate must be zero or one: ${i}`);
+  if (i > 1) trap(`immediate must be zero or one: ${i}`);
   return plain((v: number) => { current(inst).storage[i] = v; });
 }
 
@@ -188,7 +188,7 @@ function storeEvent(mem: WebAssembly.Memory, ptr: number, e: EventTuple): number
 
 function getSet(inst: ComponentInstance, si: number): WaitableSet {
   const s = inst.handles.get(si);
-  trapIf(!(s instanceof WaitableSet), `handle ${si} is not a waitable set`);
+  if (!(s instanceof WaitableSet)) trap(`handle ${si} is not a waitable set`);
   return s as WaitableSet;
 }
 
@@ -216,7 +216,7 @@ export function waitableSetDrop(inst: ComponentInstance): CoreFunc {
   return plain((si: number) => {
     checkLeave(inst);
     const s = inst.handles.remove(si);
-    trapIf(!(s instanceof WaitableSet), `handle ${si} is not a waitable set`);
+    if (!(s instanceof WaitableSet)) trap(`handle ${si} is not a waitable set`);
     (s as WaitableSet).drop();
   });
 }
@@ -225,7 +225,7 @@ export function waitableJoin(inst: ComponentInstance): CoreFunc {
   return plain((wi: number, si: number) => {
     checkLeave(inst);
     const w = inst.handles.get(wi);
-    trapIf(!(w instanceof Waitable), `handle ${wi} is not a waitable`);
+    if (!(w instanceof Waitable)) trap(`handle ${wi} is not a waitable`);
     trapIf((w as Waitable).hasSyncWaiter, 'waitable cannot be joined while a synchronous wait is in progress');
     (w as Waitable).join(si === 0 ? null : getSet(inst, si));
   });
@@ -239,7 +239,7 @@ export function subtaskCancel(inst: ComponentInstance, isAsync: boolean): CoreFu
     checkLeave(inst);
     if (!isAsync) checkMayBlock(thread);
     const subtask = inst.handles.get(i);
-    trapIf(!(subtask instanceof Subtask), `handle ${i} is not a subtask`);
+    if (!(subtask instanceof Subtask)) trap(`handle ${i} is not a subtask`);
     const st = subtask as Subtask;
     trapIf(st.resolveDelivered(), 'cannot cancel a subtask whose resolution was already delivered');
     trapIf(st.cancellationRequested, 'cannot cancel a subtask twice');
@@ -264,7 +264,7 @@ export function subtaskDrop(inst: ComponentInstance): CoreFunc {
   return plain((i: number) => {
     checkLeave(inst);
     const s = inst.handles.remove(i);
-    trapIf(!(s instanceof Subtask), `handle ${i} is not a subtask`);
+    if (!(s instanceof Subtask)) trap(`handle ${i} is not a subtask`);
     (s as Subtask).drop();
   });
 }
@@ -295,9 +295,9 @@ type EndCtor = typeof ReadableStreamEnd | typeof WritableStreamEnd | typeof Read
 
 function getEnd(inst: ComponentInstance, i: number, ctor: EndCtor, t: ValType | null): CopyEnd {
   const e = inst.handles.get(i);
-  trapIf(!(e instanceof ctor), `handle ${i} is not a ${ctor.name}`);
+  if (!(e instanceof ctor)) trap(`handle ${i} is not a ${ctor.name}`);
   const end = e as CopyEnd;
-  trapIf(!typeEquals(end.shared.t, t), `handle ${i} has the wrong element type`);
+  if (!typeEquals(end.shared.t, t)) trap(`handle ${i} has the wrong element type`);
   return end;
 }
 
@@ -404,9 +404,9 @@ export function dropEnd(inst: ComponentInstance, t: ValType | null, ctor: EndCto
   return plain((i: number) => {
     checkLeave(inst);
     const e = inst.handles.get(i);
-    trapIf(!(e instanceof ctor), `handle ${i} is not a ${ctor.name}`);
+    if (!(e instanceof ctor)) trap(`handle ${i} is not a ${ctor.name}`);
     const end = e as CopyEnd;
-    trapIf(!typeEquals(end.shared.t, t), `handle ${i} has the wrong element type`);
+    if (!typeEquals(end.shared.t, t)) trap(`handle ${i} has the wrong element type`);
     end.drop();
     inst.handles.remove(i);
   });
@@ -426,7 +426,7 @@ export function errorContextDebugMessage(inst: ComponentInstance, opts: Options)
   return plain((i: number, ptr: number) => {
     checkLeave(inst);
     const e = inst.handles.get(i);
-    trapIf(!(e instanceof ErrorContextValue), `handle ${i} is not an error-context`);
+    if (!(e instanceof ErrorContextValue)) trap(`handle ${i} is not an error-context`);
     const cx = new LiftLowerContext(opts, inst);
     const [p, n] = storeStringIntoRange(cx, (e as ErrorContextValue).message);
     cx.view.setUint32(ptr, p, true);
@@ -438,7 +438,7 @@ export function errorContextDrop(inst: ComponentInstance): CoreFunc {
   return plain((i: number) => {
     checkLeave(inst);
     const e = inst.handles.remove(i);
-    trapIf(!(e instanceof ErrorContextValue), `handle ${i} is not an error-context`);
+    if (!(e instanceof ErrorContextValue)) trap(`handle ${i} is not an error-context`);
   });
 }
 

@@ -117,7 +117,7 @@ async function canonLift(callee: CoreFunc, ft: FuncType, opts: Options, inst: Co
         event = cancelled ? [EventCode.TASK_CANCELLED, 0, 0] : [EventCode.NONE, 0, 0];
       } else if (code === CallbackCode.WAIT) {
         const wset = inst.handles.get(si);
-        trapIf(!(wset instanceof WaitableSet), `handle ${si} is not a waitable set`);
+        if (!(wset instanceof WaitableSet)) trap(`handle ${si} is not a waitable set`);
         const ws = wset as WaitableSet;
         // A pending cancellation comes first; an event already pending is delivered at once
         // (the spec allows either order); otherwise the thread waits.

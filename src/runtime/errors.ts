@@ -21,6 +21,8 @@ export function trap(message: string): never {
   throw new Trap(message);
 }
 
+/** Trap when cond holds. For constant messages only: a template literal argument would be
+ * built on every call, on paths as hot as a stream write; write `if (cond) trap(...)`. */
 export function trapIf(cond: boolean, message: string): void {
   if (cond) throw new Trap(message);
 }

@@ -36,8 +36,8 @@ export class LiftLowerContext {
   get bytes(): Uint8Array { this.refresh(); return this.u8!; }
 
   checkRange(ptr: number, len: number, align: number): void {
-    trapIf(ptr % align !== 0, `unaligned pointer ${ptr}`);
-    trapIf(ptr + len > this.bytes.length, `pointer out of bounds: ${ptr} + ${len}`);
+    if (ptr % align !== 0) trap(`unaligned pointer ${ptr}`);
+    if (ptr + len > this.bytes.length) trap(`pointer out of bounds: ${ptr} + ${len}`);
   }
 
   /** Call the guest's realloc (may not re-enter the instance). */

@@ -2,7 +2,7 @@
 // (a per-type table maps them to reps); guest resources reach the host as GuestResource values.
 import { Table } from './table.js';
 import type { ResourceType } from '../types.js';
-import { trapIf } from '../errors.js';
+import { trap, trapIf } from '../errors.js';
 
 /** A resource implemented by a component, held by the host (its rep is opaque). */
 export class GuestResource {
@@ -21,7 +21,7 @@ function repsOf(rt: ResourceType): HostReps {
 /** The rep of a host object of host resource type rt, registering it on first sight. */
 export function hostResourceRep(rt: ResourceType, obj: unknown, _own: boolean): number {
   if (obj instanceof GuestResource) { trapIf(obj.rt !== rt, 'wrong resource type'); return obj.rep; }
-  trapIf(typeof obj !== 'object' || obj === null, `a ${rt.name} resource must be an object`);
+  if (typeof obj !== 'object' || obj === null) trap(`a ${rt.name} resource must be an object`);
   const r = repsOf(rt);
   let rep = r.reps.get(obj as object);
   if (rep === undefined) {

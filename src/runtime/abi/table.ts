@@ -1,5 +1,5 @@
 // Table State (CanonicalABI.md): per-instance handle tables. Index 0 is never used.
-import { trapIf } from '../errors.js';
+import { trap, trapIf } from '../errors.js';
 
 export const MAX_TABLE_LENGTH = 2 ** 28 - 1;
 
@@ -9,7 +9,7 @@ export class Table<T> {
 
   get(i: number): T {
     const e = i < this.array.length ? this.array[i] : undefined;
-    trapIf(e === undefined, `unknown handle index ${i}`);
+    if (e === undefined) trap(`unknown handle index ${i}`);
     return e as T;
   }
 

@@ -110,8 +110,8 @@ function loadInt(cx: LiftLowerContext, ptr: number, n: number): number {
 
 
 function convertI32ToChar(i: number): string {
-  trapIf(i >= 0x110000, `invalid char code point ${i}`);
-  trapIf(i >= 0xd800 && i <= 0xdfff, `invalid char code point ${i}`);
+  if (i >= 0x110000) trap(`invalid char code point ${i}`);
+  if (i >= 0xd800 && i <= 0xdfff) trap(`invalid char code point ${i}`);
   return String.fromCodePoint(i);
 }
 
@@ -275,7 +275,7 @@ function fieldOf(o: Record<string, unknown>, label: string): unknown {
 function charToI32(v: unknown): number {
   const s = String(v);
   const cp = s.codePointAt(0);
-  trapIf(cp === undefined || s.length > (cp > 0xffff ? 2 : 1), `not a single char: ${JSON.stringify(s)}`);
+  if (cp === undefined || s.length > (cp > 0xffff ? 2 : 1)) trap(`not a single char: ${JSON.stringify(s)}`);
   return cp!;
 }
 
@@ -389,9 +389,9 @@ export function storeListIntoValidRange(cx: LiftLowerContext, v: unknown, ptr: n
 
 function liftOwn(cx: LiftLowerContext, i: number, t: { rt: import('../types.js').ResourceType }): unknown {
   const h = cx.inst.handles.remove(i);
-  trapIf(!(h instanceof ResourceHandle), `handle ${i} is not a resource`);
+  if (!(h instanceof ResourceHandle)) trap(`handle ${i} is not a resource`);
   const rh = h as ResourceHandle;
-  trapIf(rh.rt !== t.rt, `handle ${i} is a different resource type`);
+  if (rh.rt !== t.rt) trap(`handle ${i} is a different resource type`);
   trapIf(rh.numLends !== 0, 'cannot lift an own handle that is lent out');
   trapIf(!rh.own, 'cannot lift a borrow handle as own');
   return cx.host ? toHostResource(t.rt, rh.rep, true) : rh.rep;
@@ -399,9 +399,9 @@ function liftOwn(cx: LiftLowerContext, i: number, t: { rt: import('../types.js')
 
 function liftBorrow(cx: LiftLowerContext, i: number, t: { rt: import('../types.js').ResourceType }): unknown {
   const h = cx.inst.handles.get(i);
-  trapIf(!(h instanceof ResourceHandle), `handle ${i} is not a resource`);
+  if (!(h instanceof ResourceHandle)) trap(`handle ${i} is not a resource`);
   const rh = h as ResourceHandle;
-  trapIf(rh.rt !== t.rt, `handle ${i} is a different resource type`);
+  if (rh.rt !== t.rt) trap(`handle ${i} is a different resource type`);
   if (cx.borrowScope instanceof Subtask) cx.borrowScope.addLender(rh);
   return cx.host ? toHostResource(t.rt, rh.rep, false) : rh.rep;
 }

@@ -91,9 +91,112 @@ export interface PipeOptions {
 const BULK = 16384;
 const BURST_MS = 1;
 
+/** StreamReader.pipe's loop: one read pending at a time, each into the chunk being filled.
+ *
+ * Coalescing: a read normally ends at the first write that copies into it (a line of text goes
+ * out at once). A bulk write (at least BULK elements) that comes hard on the heels of another,
+ * or after a chunk that went out full, leaves the chunk open for the next write while it has
+ * room: fewer, larger chunks cross to the page. An open chunk goes out when it is full, when a
+ * small write follows, or in the event loop's next task: once the guest waits, since a guest
+ * that runs gives the event loop no turn. */
+class Pipe {
+  private chunk: HostWritableBuffer | null = null;
+  /** Ends the pending read after a copy into it: set while one is open. */
+  private reclaim: (() => void) | null = null;
+  private pending = false;
+  private lastCopy = -Infinity;
+  private lastFull = false;
+  private flushQueued = false;
+  private readonly chunkSize: number;
+
+  constructor(
+    private readonly reader: StreamReader, private readonly shared: SharedStream, private readonly store: Store,
+    private readonly onChunk: (chunk: Uint8Array | ArrayLike<unknown>) => void | Promise<void>,
+    private readonly options: PipeOptions, private readonly resolve: () => void, private readonly reject: (e: unknown) => void,
+  ) {
+    this.chunkSize = options.chunkSize ?? 65536;
+  }
+
+  /** Start a read into the open chunk (a new one if none is open). */
+  read(): void {
+    if (this.reader.ended) { this.finish(); return; }
+    const chunk = this.chunk ??= new HostWritableBuffer(this.shared.t, this.chunkSize, this.options.buffer?.() ?? null);
+    let before = chunk.progress;
+    this.pending = true;
+    this.shared.read(null, chunk,
+      (reclaim) => {
+        const n = chunk.progress - before;
+        before = chunk.progress;
+        if (this.keepOpen(n)) { this.reclaim = reclaim; return; }
+        this.pending = false;
+        this.reclaim = null;
+        reclaim();
+        this.send(false);
+      },
+      (result) => {
+        if (!this.pending) return; // ended by a flush
+        this.pending = false;
+        this.reclaim = null;
+        if (result === CopyResult.DROPPED) this.reader.ended = true;
+        const n = chunk.progress - before;
+        if (chunk.progress === 0) { this.read(); return; }
+        if (!this.reader.ended && chunk.remain() > 0 && this.keepOpen(n)) { this.read(); return; }
+        this.send(this.reader.ended);
+      });
+    this.store.kick();
+  }
+
+  /** Whether a copy of n elements leaves the chunk open for more (and arranges its flush). */
+  private keepOpen(n: number): boolean {
+    if (!this.options.coalesce || !this.chunk) return false;
+    const now = performance.now();
+    const burst = now - this.lastCopy < BURST_MS || this.lastFull;
+    this.lastCopy = now;
+    if (!(burst && n >= BULK && this.chunk.remain() >= n)) return false;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      // A task, not a microtask: those also run while the store resumes the guest.
+      setTimeout(() => this.flush(), 0);
+    }
+    return true;
+  }
+
+  /** Send the open chunk now, ending its read first. */
+  private flush(): void {
+    this.flushQueued = false;
+    if (!this.chunk || this.chunk.progress === 0 || this.reader.ended) return;
+    if (this.pending) {
+      this.pending = false;
+      if (this.reclaim) { this.reclaim(); this.reclaim = null; }
+      else this.shared.cancel(); // a read re-opened on the chunk and not yet reached
+    }
+    this.send(false);
+  }
+
+  private send(ended: boolean): void {
+    const chunk = this.chunk!;
+    this.chunk = null;
+    this.lastFull = chunk.remain() < BULK;
+    let r: void | Promise<void>;
+    try {
+      r = this.onChunk(chunk.take());
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    const next = () => (ended ? this.finish() : this.read());
+    if (r instanceof Promise) r.then(next, (e: unknown) => this.fail(e));
+    else next();
+  }
+
+  private finish(): void { this.resolve(); }
+  private fail(e: unknown): void { this.reader.cancel(); this.reject(e); }
+}
+
 /** The host's reading end of a stream a guest writes (stdout, a returned stream<u8>...). */
 export class StreamReader {
-  private ended = false;
+  /** Set once the writer is gone (or the host cancelled). */
+  ended = false;
   constructor(readonly shared: SharedStream, private readonly store: Store) {}
 
   /** Read up to max elements; resolves with a chunk, or null once the writer is gone. */
@@ -114,62 +217,11 @@ export class StreamReader {
    * completes at once; a Promise from onChunk holds the next read (backpressure). Resolves at
    * the end of the stream; rejects (and stops reading) if onChunk throws. With `buffer`, each
    * read copies a number stream's bytes straight into the buffer it returns, and onChunk gets a
-   * view of the part written; with `coalesce`, bulk writes in quick succession share a read. */
+   * view of the part written; with `coalesce`, bulk writes share a chunk (see Pipe). */
   pipe(onChunk: (chunk: Uint8Array | ArrayLike<unknown>) => void | Promise<void>, options: PipeOptions = {}): Promise<void> {
-    const chunkSize = options.chunkSize ?? 65536;
-    let lastCopy = -Infinity;
     return new Promise((resolve, reject) => {
-      const fail = (e: unknown) => { this.cancel(); reject(e); };
-      const deliver = (chunk: Uint8Array | ArrayLike<unknown>, ended: boolean) => {
-        let r: void | Promise<void>;
-        try {
-          r = onChunk(chunk);
-        } catch (e) {
-          fail(e);
-          return;
-        }
-        const next = () => (ended ? resolve() : arm());
-        if (r instanceof Promise) r.then(next, fail);
-        else next();
-      };
-      const arm = () => {
-        if (this.ended) { resolve(); return; }
-        const buf = new HostWritableBuffer(this.shared.t, chunkSize, options.buffer?.() ?? null);
-        let settled = false;
-        let held = false;
-        let copied = 0;
-        const settle = (ended: boolean) => { settled = true; deliver(buf.take(), ended); };
-        this.shared.read(null, buf,
-          (reclaim) => {
-            const n = buf.progress - copied;
-            copied = buf.progress;
-            const now = options.coalesce ? performance.now() : 0;
-            const burst = now - lastCopy < BURST_MS;
-            lastCopy = now;
-            // A bulk write hard on the heels of another leaves the read pending for the next
-            // one, while the next would fit; what is held goes out when the guest next waits
-            // (a microtask), fills the buffer, or writes after a pause.
-            if (options.coalesce && burst && n >= BULK && buf.remain() >= n) {
-              if (!held) {
-                held = true;
-                queueMicrotask(() => { if (!settled) { reclaim(); settle(false); } });
-              }
-              return;
-            }
-            reclaim();
-            settle(false);
-          },
-          (result) => {
-            if (settled) return;
-            settled = true;
-            if (buf.progress === 0) {
-              this.ended = result === CopyResult.DROPPED || this.ended;
-              if (this.ended) resolve(); else arm();
-            } else deliver(buf.take(), result === CopyResult.DROPPED);
-          });
-        this.store.kick();
-      };
-      arm();
+      if (this.ended) { resolve(); return; }
+      new Pipe(this, this.shared, this.store, onChunk, options, resolve, reject).read();
     });
   }
 

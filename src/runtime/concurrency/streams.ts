@@ -78,7 +78,7 @@ export type OnCopy = (reclaim: ReclaimBuffer) => void;
 export type OnCopyDone = (result: CopyResult) => void;
 
 function sameInstanceTrap(inst: ComponentInstance | null, pending: ComponentInstance | null, t: ValType | null, what: string): void {
-  trapIf(inst !== null && inst === pending && !isNumberType(t), `cannot read from and write to intra-component ${what}`);
+  if (inst !== null && inst === pending && !isNumberType(t)) trap(`cannot read from and write to intra-component ${what}`);
 }
 
 export class SharedStream {
@@ -216,7 +216,7 @@ export abstract class CopyEnd extends Waitable {
   }
 
   override drop(): void {
-    trapIf(this.copying(), this.readable ? `cannot remove busy ${this.what}` : `cannot drop busy ${this.what}`);
+    if (this.copying()) trap(this.readable ? `cannot remove busy ${this.what}` : `cannot drop busy ${this.what}`);
     this.shared.drop();
     super.drop();
   }
@@ -252,15 +252,15 @@ export class WritableFutureEnd extends CopyEnd {
 function liftAsyncValue(cx: LiftLowerContext, i: number, t: { k: 'stream' | 'future'; t: ValType | null }): SharedStream | SharedFuture {
   const e = cx.inst.handles.remove(i);
   const want = t.k === 'stream' ? ReadableStreamEnd : ReadableFutureEnd;
-  trapIf(!(e instanceof want), `handle ${i} is not a readable ${t.k} end`);
+  if (!(e instanceof want)) trap(`handle ${i} is not a readable ${t.k} end`);
   const end = e as ReadableStreamEnd | ReadableFutureEnd;
-  trapIf(!typeEquals(end.shared.t, t.t), `${t.k} handle ${i} has the wrong element type`);
+  if (!typeEquals(end.shared.t, t.t)) trap(`${t.k} handle ${i} has the wrong element type`);
   if (end.state === CopyState.DONE) {
     trap(t.k === 'stream' ? 'cannot lift stream after being notified that the writable end dropped'
       : 'cannot lift future after previous read succeeded');
   }
-  trapIf(end.state !== CopyState.IDLE, `cannot remove busy ${t.k}`);
-  trapIf(end.inWaitableSet(), `cannot lift ${t.k} while it's in a waitable set`);
+  if (end.state !== CopyState.IDLE) trap(`cannot remove busy ${t.k}`);
+  if (end.inWaitableSet()) trap(`cannot lift ${t.k} while it's in a waitable set`);
   return end.shared;
 }
 
