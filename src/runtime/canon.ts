@@ -224,7 +224,7 @@ export function lowerFunc(callee: FuncInst, ft: FuncType, opts: Options, inst: C
   const maxFlatParams = opts.async ? MAX_FLAT_ASYNC_PARAMS : MAX_FLAT_PARAMS;
   const maxFlatResults = opts.async ? 0 : MAX_FLAT_RESULTS;
 
-  const impl = async (...flatArgs: unknown[]): Promise<unknown> => {
+  const impl = (...flatArgs: unknown[]): unknown => {
     const thread = inst.store.current;
     if (!thread) trap('canon lower called outside any task');
     trapIf(!inst.mayLeave, 'cannot leave component instance');
@@ -249,32 +249,49 @@ export function lowerFunc(callee: FuncInst, ft: FuncType, opts: Options, inst: C
         subtask.resolve(SubtaskState.RETURNED, lowerFlatValues(cx, maxFlatResults, result, resultTypes(ft), args));
       }
     };
-    subtask.onCancel = await callee(onStart, onResolve, inst);
-    if (!opts.async) {
-      if (!subtask.resolved()) await thread.waitUntil(() => subtask.resolved(), false);
-      subtask.deliverResolve();
-      return subtask.flatResults[0];
-    }
-    if (subtask.resolved()) {
-      subtask.deliverResolve();
-      return SubtaskState.RETURNED;
-    }
-    const subtaski = inst.handles.add(subtask);
-    onProgress = () => {
-      subtask.setPendingEvent(() => {
-        if (subtask.resolved()) subtask.deliverResolve();
-        return [EventCode.SUBTASK, subtaski, subtask.state];
-      });
+    const afterStart = (onCancel: OnCancel): unknown => {
+      subtask.onCancel = onCancel;
+      const finish = (): unknown => { subtask.deliverResolve(); return subtask.flatResults[0]; };
+      if (!opts.async) {
+        if (subtask.resolved()) return finish();
+        const w = thread.waitUntil(() => subtask.resolved(), false);
+        return w instanceof Promise ? w.then(finish) : finish();
+      }
+      if (subtask.resolved()) {
+        subtask.deliverResolve();
+        return SubtaskState.RETURNED;
+      }
+      const subtaski = inst.handles.add(subtask);
+      onProgress = () => {
+        subtask.setPendingEvent(() => {
+          if (subtask.resolved()) subtask.deliverResolve();
+          return [EventCode.SUBTASK, subtaski, subtask.state];
+        });
+      };
+      return subtask.state | (subtaski << 4);
     };
-    return subtask.state | (subtaski << 4);
+    // A host function that returns at once is finished here with no Promise, so the Suspending
+    // import returns without suspending the guest (a JSPI round trip per call otherwise).
+    const started = callee(onStart, onResolve, inst);
+    return started instanceof Promise ? started.then(afterStart) : afterStart(started);
   };
-  const call = (...a: unknown[]) => impl(...a).catch((e: unknown) => { throw asTrap(e); });
+  const call = (...a: unknown[]): unknown => {
+    try {
+      const r = impl(...a);
+      return r instanceof Promise ? r.catch((e: unknown) => { throw asTrap(e); }) : r;
+    } catch (e) {
+      throw asTrap(e);
+    }
+  };
   return { call, importable: new WebAssembly.Suspending(call as never), suspends: true };
 }
 
 /** A host function as a component function (the callee of a canon lower). */
 export function hostFunc(fn: (...args: unknown[]) => unknown, ft: FuncType, name: string): HostFuncInst {
-  const f = async (onStart: OnStart, onResolve: OnResolve, caller: ComponentInstance | null): Promise<OnCancel> => {
+  const noCancel: OnCancel = async () => {};
+  const failed = (e: unknown) => asTrap(new Error(`host function ${name} failed: ${e instanceof Error ? e.message : String(e)}`));
+  const wrap = (v: unknown): unknown[] => (ft.result ? [v] : []);
+  const f = (onStart: OnStart, onResolve: OnResolve, caller: ComponentInstance | null): OnCancel | Promise<OnCancel> => {
     const args = onStart();
     let r: unknown;
     try {
@@ -284,29 +301,20 @@ export function hostFunc(fn: (...args: unknown[]) => unknown, ft: FuncType, name
       if (e instanceof Trap) throw e;
       throw asTrap(new Error(`host function ${name} threw: ${e instanceof Error ? e.message : String(e)}`));
     }
-    const wrap = (v: unknown): unknown[] => (ft.result ? [v] : []);
     // A function whose result is a future returns its Promise as the value, not to wait on.
-    if (isThenable(r) && ft.result?.k !== 'future') {
-      const p = Promise.resolve(r);
-      if (ft.async && caller) {
-        // The caller goes on; the subtask resolves when the host's promise does.
-        caller.store.hostWork(p).then((v) => onResolve(wrap(v)),
-          (e: unknown) => caller.store.fail(asTrap(new Error(`host function ${name} failed: ${e instanceof Error ? e.message : String(e)}`))));
-      } else {
-        // A synchronous WIT function backed by async browser work: the caller waits here
-        // (suspended through JSPI), holding control as a blocking host call would.
-        let v: unknown;
-        try {
-          v = await p;
-        } catch (e) {
-          throw asTrap(new Error(`host function ${name} failed: ${e instanceof Error ? e.message : String(e)}`));
-        }
-        onResolve(wrap(v));
-      }
-    } else {
+    if (!isThenable(r) || ft.result?.k === 'future') {
       onResolve(wrap(r));
+      return noCancel;
     }
-    return async () => {};
+    const p = Promise.resolve(r);
+    if (ft.async && caller) {
+      // The caller goes on; the subtask resolves when the host's promise does.
+      caller.store.hostWork(p).then((v) => onResolve(wrap(v)), (e: unknown) => caller.store.fail(failed(e)));
+      return noCancel;
+    }
+    // A synchronous WIT function backed by async browser work: the caller waits here
+    // (suspended through JSPI), holding control as a blocking host call would.
+    return p.then((v) => { onResolve(wrap(v)); return noCancel; }, (e: unknown) => { throw failed(e); });
   };
   return Object.assign(f, { host: true as const });
 }

@@ -276,8 +276,9 @@ export class Thread {
 export type OnStart = () => unknown[];
 export type OnResolve = (result: unknown[] | null) => void;
 export type OnCancel = (caller: ComponentInstance | null) => Promise<void>;
-/** A component-level function: the spec's FuncInst. It resolves once the callee first blocks. */
-export type FuncInst = (onStart: OnStart, onResolve: OnResolve, caller: ComponentInstance | null) => Promise<OnCancel>;
+/** A component-level function: the spec's FuncInst. It resolves once the callee first blocks;
+ * a host function that returns at once returns at once too, so its caller need not suspend. */
+export type FuncInst = (onStart: OnStart, onResolve: OnResolve, caller: ComponentInstance | null) => OnCancel | Promise<OnCancel>;
 
 export type TaskState = 'initial' | 'started' | 'pending-cancel' | 'cancel-delivered' | 'resolved';
 
