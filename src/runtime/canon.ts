@@ -49,8 +49,9 @@ export function callCore(inst: ComponentInstance, f: CoreFunc | WasmFn, args: un
 
 const enum CallbackCode { EXIT = 0, YIELD = 1, WAIT = 2 }
 
-/** A component function that calls the host. Marked so lowering passes host values. */
-export interface HostFuncInst extends FuncInst { host: true }
+/** A component function that calls the host. Marked so lowering passes host values; invoke
+ * calls the host's JS function with lifted arguments (its value, or a Promise of it). */
+export interface HostFuncInst extends FuncInst { host: true; invoke(args: unknown[]): unknown }
 
 export function isHostFunc(f: FuncInst): f is HostFuncInst {
   return (f as Partial<HostFuncInst>).host === true;
@@ -221,6 +222,10 @@ async function finishSyncTask(task: Task, inst: ComponentInstance): Promise<void
 /** canon lower: a core function that calls callee from inst. */
 export function lowerFunc(callee: FuncInst, ft: FuncType, opts: Options, inst: ComponentInstance): CoreFunc {
   const host = isHostFunc(callee);
+  if (host && !opts.async && !ft.async) {
+    const direct = lowerScalarHostFunc(callee, ft, inst);
+    if (direct) return direct;
+  }
   const maxFlatParams = opts.async ? MAX_FLAT_ASYNC_PARAMS : MAX_FLAT_PARAMS;
   const maxFlatResults = opts.async ? 0 : MAX_FLAT_RESULTS;
 
@@ -286,13 +291,56 @@ export function lowerFunc(callee: FuncInst, ft: FuncType, opts: Options, inst: C
   return { call, importable: new WebAssembly.Suspending(call as never), suspends: true };
 }
 
+/** Scalars that lift and lower with no context, by type. */
+const LIFT_SCALAR: Record<string, (x: unknown) => unknown> = {
+  bool: (x) => (x as number) !== 0, u8: (x) => (x as number) & 0xff, s8: (x) => ((x as number) << 24) >> 24,
+  u16: (x) => (x as number) & 0xffff, s16: (x) => ((x as number) << 16) >> 16, u32: (x) => (x as number) >>> 0,
+  s32: (x) => (x as number) | 0, u64: (x) => BigInt.asUintN(64, x as bigint), s64: (x) => BigInt.asIntN(64, x as bigint),
+  f32: (x) => x, f64: (x) => x,
+};
+const LOWER_SCALAR: Record<string, (v: unknown) => unknown> = {
+  bool: (v) => (v ? 1 : 0), u8: (v) => Number(v) | 0, s8: (v) => Number(v) | 0, u16: (v) => Number(v) | 0,
+  s16: (v) => Number(v) | 0, u32: (v) => Number(v) | 0, s32: (v) => Number(v) | 0,
+  u64: (v) => BigInt.asIntN(64, BigInt(v as bigint)), s64: (v) => BigInt.asIntN(64, BigInt(v as bigint)),
+  f32: (v) => Number(v), f64: (v) => Number(v),
+};
+
+/** The direct path of canon lower for a sync call to a host function of scalars in and out:
+ * no subtask can be observed and nothing needs a context, so the flat values go straight to
+ * the host function and back, as the spec's steps would leave them. Null for other types. */
+function lowerScalarHostFunc(callee: HostFuncInst, ft: FuncType, inst: ComponentInstance): CoreFunc | null {
+  const params = paramTypes(ft);
+  const results = resultTypes(ft);
+  if (params.length > MAX_FLAT_PARAMS || results.length > MAX_FLAT_RESULTS) return null;
+  const lift = params.map((t) => LIFT_SCALAR[t.k]);
+  const lower = results.length ? LOWER_SCALAR[results[0]!.k] : undefined;
+  if (lift.some((f) => !f) || (results.length && !lower)) return null;
+  const n = lift.length;
+  const result = (v: unknown): unknown => (lower ? lower(v) : undefined);
+  const call = (...flat: unknown[]): unknown => {
+    try {
+      if (!inst.store.current) trap('canon lower called outside any task');
+      trapIf(!inst.mayLeave, 'cannot leave component instance');
+      const args = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) args[i] = lift[i]!(flat[i]);
+      const r = callee.invoke(args);
+      // Backed by async browser work: the caller waits, suspended through JSPI.
+      return r instanceof Promise ? r.then(result, (e: unknown) => { throw asTrap(e); }) : result(r);
+    } catch (e) {
+      throw asTrap(e);
+    }
+  };
+  return { call, importable: new WebAssembly.Suspending(call as never), suspends: true };
+}
+
 /** A host function as a component function (the callee of a canon lower). */
 export function hostFunc(fn: (...args: unknown[]) => unknown, ft: FuncType, name: string): HostFuncInst {
   const noCancel: OnCancel = async () => {};
   const failed = (e: unknown) => asTrap(new Error(`host function ${name} failed: ${e instanceof Error ? e.message : String(e)}`));
   const wrap = (v: unknown): unknown[] => (ft.result ? [v] : []);
-  const f = (onStart: OnStart, onResolve: OnResolve, caller: ComponentInstance | null): OnCancel | Promise<OnCancel> => {
-    const args = onStart();
+  /** The host's value, or a Promise of it when a synchronous WIT function is backed by async
+   * browser work (a function whose result is a future returns its Promise as the value). */
+  const invoke = (args: unknown[]): unknown => {
     let r: unknown;
     try {
       r = fn(...args);
@@ -301,22 +349,25 @@ export function hostFunc(fn: (...args: unknown[]) => unknown, ft: FuncType, name
       if (e instanceof Trap) throw e;
       throw asTrap(new Error(`host function ${name} threw: ${e instanceof Error ? e.message : String(e)}`));
     }
-    // A function whose result is a future returns its Promise as the value, not to wait on.
-    if (!isThenable(r) || ft.result?.k === 'future') {
+    if (!isThenable(r) || ft.result?.k === 'future') return r;
+    return Promise.resolve(r).catch((e: unknown) => { throw failed(e); });
+  };
+  const f = (onStart: OnStart, onResolve: OnResolve, caller: ComponentInstance | null): OnCancel | Promise<OnCancel> => {
+    const r = invoke(onStart());
+    if (!(r instanceof Promise) || ft.result?.k === 'future') {
       onResolve(wrap(r));
       return noCancel;
     }
-    const p = Promise.resolve(r);
     if (ft.async && caller) {
       // The caller goes on; the subtask resolves when the host's promise does.
-      caller.store.hostWork(p).then((v) => onResolve(wrap(v)), (e: unknown) => caller.store.fail(failed(e)));
+      caller.store.hostWork(r).then((v) => onResolve(wrap(v)), (e: unknown) => caller.store.fail(asTrap(e)));
       return noCancel;
     }
     // A synchronous WIT function backed by async browser work: the caller waits here
     // (suspended through JSPI), holding control as a blocking host call would.
-    return p.then((v) => { onResolve(wrap(v)); return noCancel; }, (e: unknown) => { throw failed(e); });
+    return r.then((v) => { onResolve(wrap(v)); return noCancel; });
   };
-  return Object.assign(f, { host: true as const });
+  return Object.assign(f, { host: true as const, invoke });
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -133,3 +133,30 @@ test('a host resource: constructor, method through a borrow, and drop', async ()
   assert.deepEqual(r.log, ['new 1', 'dispose 16']);
   assert.match(r.missing, /LinkError: missing import: "test:host\/counter" has no function "\[constructor\]counter"/);
 });
+
+test('a guest calls a host import: values at once, through a Promise, and a host error as a trap', async () => {
+  const r = await inPage(async () => {
+    const rt = await import('/src/runtime/index.ts');
+    const bytes = new Uint8Array(await (await fetch('/test/fixtures/build/host-call.wasm')).arrayBuffer());
+    const seen = [];
+    const sync = await rt.instantiateComponent(bytes, { ping: (x) => { seen.push(x); return x * 2; } });
+    const viaPromise = await rt.instantiateComponent(bytes, { ping: async (x) => { await new Promise((r) => setTimeout(r, 0)); return x + 1; } });
+    const throwing = await rt.instantiateComponent(bytes, { ping: (x) => { if (x === 3) throw new Error('no pings past 3'); return 0; } });
+    // u32 results wrap: -1 from the host arrives as 0xffffffff, summed in wasm's i32.
+    const wrapping = await rt.instantiateComponent(bytes, { ping: () => -1 });
+    let error = null;
+    try { await throwing.call('call-host', 10); } catch (e) { error = `${e.name}: ${e.message}`; }
+    return {
+      sync: await sync.call('call-host', 1000), seen: seen.length, last: seen[999],
+      viaPromise: await viaPromise.call('call-host', 20),
+      wrapping: await wrapping.call('call-host', 2),
+      error,
+    };
+  });
+  assert.deepEqual(r, {
+    sync: 999 * 1000, seen: 1000, last: 999,
+    viaPromise: (19 * 20) / 2 + 20,
+    wrapping: 0xfffffffe,
+    error: 'Trap: host function ping threw: no pings past 3',
+  });
+});

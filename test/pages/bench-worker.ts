@@ -97,7 +97,30 @@ async function hostStream(): Promise<Figure> {
   return { name: 'host-stream', value: mbps(ours), unit: 'MB/s', baseline: mbps(raw), ratio: mbps(ours) / mbps(raw) };
 }
 
-const FIGURES: Record<string, () => Promise<Figure>> = { 'guest-stream': guestStream, 'sync-call': syncCall, 'host-stream': hostStream };
+/** host-call: a guest calling a synchronous host import (`ping: func(x: u32) -> u32`) in a
+ * loop, against the same core loop calling a plain JS import. Lower is better (ns per call). */
+async function hostCall(): Promise<Figure> {
+  const n = 200_000;
+  const ping = (x: number) => x & 1;
+  const inst = await instantiateComponent(await fixture('host-call.wasm'), { ping });
+  const raw = (await WebAssembly.instantiate(await fixture('core/host-call.wasm'), { host: { ping } })).instance.exports['call-host'] as (n: number) => number;
+  await inst.call('call-host', n);
+  raw(n);
+  const ours = await bestAsync(5, async () => {
+    const t0 = performance.now();
+    if ((await inst.call('call-host', n)) !== n / 2) throw new Error('host-call: wrong sum');
+    return performance.now() - t0;
+  });
+  const base = best(5, () => {
+    const t0 = performance.now();
+    raw(n);
+    return performance.now() - t0;
+  });
+  const ns = (ms: number) => (ms * 1e6) / n;
+  return { name: 'host-call', value: ns(ours), unit: 'ns/call', baseline: ns(base), ratio: ns(ours) / ns(base) };
+}
+
+const FIGURES: Record<string, () => Promise<Figure>> = { 'guest-stream': guestStream, 'sync-call': syncCall, 'host-stream': hostStream, 'host-call': hostCall };
 
 self.onmessage = async (e: MessageEvent<{ names: string[] }>) => {
   try {

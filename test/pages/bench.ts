@@ -120,7 +120,7 @@ const PAGE_FIGURES: Record<string, () => Promise<Figure>> = {
   'stdout-throughput': stdoutFigure('stdout-throughput', 'borrow'), 'stdout-owned': stdoutFigure('stdout-owned', 'callback'),
   'stdout-byob': stdoutFigure('stdout-byob', 'byob'), load, 'export-round-trip': exportRoundTrip,
 };
-const WORKER_FIGURES = ['guest-stream', 'sync-call', 'host-stream'];
+const WORKER_FIGURES = ['guest-stream', 'sync-call', 'host-stream', 'host-call'];
 
 async function runBench(names: string[]): Promise<Figure[]> {
   const wanted = names.length ? names : [...WORKER_FIGURES, ...Object.keys(PAGE_FIGURES)];
