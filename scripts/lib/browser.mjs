@@ -2,7 +2,8 @@
 // headless Debian Chromium driven by playwright-core.
 import { createServer } from 'vite';
 import { chromium } from 'playwright-core';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,12 +28,29 @@ export async function launchBrowser() {
   });
 }
 
+/** The built library (dist/) served as a deployment serves versioned assets: cacheable, so
+ * the browser keeps the worker's compiled code between loads (V8's code cache needs an HTTP
+ * cache entry; the dev server's no-cache responses never get one). */
+const servingDist = {
+  name: 'wasip3-web-dist',
+  configureServer(server) {
+    server.middlewares.use((req, res, next) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (!path.startsWith('/dist/') || !path.endsWith('.js') || !existsSync(join(root, path))) return next();
+      res.setHeader('Content-Type', 'text/javascript');
+      res.setHeader('Cache-Control', 'max-age=3600');
+      res.end(readFileSync(join(root, path)));
+    });
+  },
+};
+
 /** Start a Vite dev server over the repo root on a free loopback port. */
 export async function startServer() {
   const server = await createServer({
     root, configFile: false, logLevel: 'error',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
     optimizeDeps: { noDiscovery: true, include: [] },
+    plugins: [servingDist],
   });
   await server.listen();
   const addr = server.httpServer.address();
