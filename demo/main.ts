@@ -1,5 +1,5 @@
 // The demo page: pick a built-in component (or drop your own), run it in a worker, watch its output.
-import { loadComponent } from '../src/index.ts';
+import { borrow, loadComponent } from '../src/index.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const out = $<HTMLPreElement>('out');
@@ -27,8 +27,9 @@ $<HTMLButtonElement>('run').addEventListener('click', async () => {
       args: [file?.name ?? 'component', ...$<HTMLInputElement>('args').value.split(/\s+/).filter(Boolean)],
       env,
       stdin: $<HTMLTextAreaElement>('stdin').value,
-      stdout: (c) => append(dec.decode(c, { stream: true })),
-      stderr: (c) => append(dec.decode(c), 'err'),
+      // The decoder copies what it needs, so the chunks can be borrowed (no new memory each).
+      stdout: borrow((c) => append(dec.decode(c, { stream: true }))),
+      stderr: borrow((c) => append(new TextDecoder().decode(c), 'err')),
       onProgress: (p) => { status.textContent = `${p.phase}…`; },
     });
     status.textContent = 'running…';
