@@ -14,11 +14,13 @@ const lib = (entry, fileName, formats, name) => build({
     rollupOptions: { output: { codeSplitting: false } },
   },
 });
-await lib('workers/component-worker.ts', 'component-worker.js', ['es']);
-// V8's explicit compile hint: compile every function of the worker as the script loads, not
-// lazily at first call. Nearly all of it runs for any component (decoder, linker, canonical
-// ABI, host), and eagerly compiled functions go into the code cache, so a worker loaded again
-// (from a cacheable response) starts with all of them compiled: stdout streams ~1.3x faster.
+// The worker is one self-contained script (no imports), built as an IIFE: fully minified (the
+// ES lib format keeps whitespace), so a new worker has less to parse; it still loads as a
+// module worker. V8's explicit compile hint then compiles all its functions as it loads rather
+// than each at its first call: nearly all of it runs for any component (decoder, linker,
+// canonical ABI, host), and one eager compile costs less than hundreds of lazy ones. Measured
+// here: stdout-throughput ~0.45 -> ~0.6, load about the same (~1.3).
+await lib('workers/component-worker.ts', 'component-worker.js', ['iife'], 'WasiP3WebWorker');
 const workerFile = join(root, 'dist/component-worker.js');
 writeFileSync(workerFile, `//# allFunctionsCalledOnLoad\n${readFileSync(workerFile, 'utf8')}`);
 const map = JSON.parse(readFileSync(`${workerFile}.map`, 'utf8'));
