@@ -98,18 +98,23 @@ function lineSink(log: (line: string) => void): (chunk: Uint8Array) => void {
 
 /** Drain a byte port into the caller's target: a WritableStream's backpressure reaches the
  * component through the port's credit. */
-async function drain(port: MessagePort, target: Exclude<OutputTarget, 'pipe'> | undefined, log: (line: string) => void): Promise<void> {
+async function drain(port: MessagePort, target: Exclude<OutputTarget, 'pipe'> | undefined, log: (line: string) => void, signal: AbortSignal): Promise<void> {
   if (target instanceof WritableStream) {
     const w = target.getWriter();
-    await portReceive(port, (chunk) => w.write(chunk));
+    try {
+      await portReceive(port, (chunk) => w.write(chunk), false, signal);
+    } catch (e) {
+      await w.abort(e).catch(() => {});
+      throw e;
+    }
     await w.close();
   } else if (typeof target === 'function') {
-    await portReceive(port, (chunk) => { target(chunk); });
+    await portReceive(port, (chunk) => { target(chunk); }, false, signal);
   } else if (target) {
-    await portReceive(port, target.borrow, true);
+    await portReceive(port, target.borrow, true, signal);
   } else {
     // The console sink decodes each chunk before it returns, so the buffer can go back.
-    await portReceive(port, lineSink(log), true);
+    await portReceive(port, lineSink(log), true, signal);
   }
 }
 
@@ -153,13 +158,20 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
     void pumpToPort(stdinStream(options.stdin), new PortWriter(inp.port1));
   }
   if (req.bytes) transfer.push(req.bytes);
-  const pipes = { stdout: options.stdout === 'pipe' ? portReadable(out.port1) : null, stderr: options.stderr === 'pipe' ? portReadable(err.port1) : null };
+  // Ending the worker (terminate(), a trap, a failed load) ends its output too: a pipe or a
+  // WritableStream errors, and nothing waits for an end that cannot come.
+  const ended = new AbortController();
+  const pipes = {
+    stdout: options.stdout === 'pipe' ? portReadable(out.port1, ended.signal) : null,
+    stderr: options.stderr === 'pipe' ? portReadable(err.port1, ended.signal) : null,
+  };
   // run() settles once every byte has reached the caller's targets (a pipe is read at its
   // reader's pace, so run() does not wait for it).
   const outputDone = Promise.all([
-    options.stdout === 'pipe' ? null : drain(out.port1, options.stdout, (l) => console.log(l)),
-    options.stderr === 'pipe' ? null : drain(err.port1, options.stderr, (l) => console.error(l)),
+    options.stdout === 'pipe' ? null : drain(out.port1, options.stdout, (l) => console.log(l), ended.signal),
+    options.stderr === 'pipe' ? null : drain(err.port1, options.stderr, (l) => console.error(l), ended.signal),
   ]);
+  outputDone.catch(() => {}); // awaited by run(); no unhandled rejection when nobody runs
   // A worker that fails to start or throws outside a call rejects whatever is pending.
   let workerFailed: (e: Error) => void = () => {};
   const failure = new Promise<never>((_, reject) => { workerFailed = reject; });
@@ -172,6 +184,7 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
     infos = await Promise.race([api.load(Comlink.transfer(req as LoadRequest, transfer), progress), failure]);
   } catch (e) {
     worker.terminate();
+    ended.abort(new Error('the component failed to load'));
     throw e;
   }
 
@@ -181,6 +194,9 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
     terminated = true;
     api[Comlink.releaseProxy]();
     worker.terminate();
+    const gone = new Error('the component was terminated');
+    workerFailed(gone); // pending calls reject
+    ended.abort(gone);
   };
   // A trap poisons the component: its worker is ended, and the error goes to the caller.
   const guard = async <T>(p: Promise<T>): Promise<T> => {

@@ -120,8 +120,9 @@ class Credit {
 
 /** The receiving end as a WHATWG readable byte stream, pulled on demand, so at most the
  * writer's window waits here. A default reader gets chunks it owns; a BYOB reader gets the
- * bytes copied into its own buffer, and the writer gets the chunk's buffer back to fill again. */
-export function portReadable(port: MessagePort): ReadableStream<Uint8Array> {
+ * bytes copied into its own buffer, and the writer gets the chunk's buffer back to fill again.
+ * An abort (the writer's thread is gone) errors the stream with the signal's reason. */
+export function portReadable(port: MessagePort, signal?: AbortSignal): ReadableStream<Uint8Array> {
   const queue: Uint8Array<ArrayBuffer>[] = [];
   const credit = new Credit(port);
   let ended = false;
@@ -134,6 +135,10 @@ export function portReadable(port: MessagePort): ReadableStream<Uint8Array> {
     else failure = new Error(m.message);
     wake?.();
   };
+  signal?.addEventListener('abort', () => {
+    if (!ended) failure ??= signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+    wake?.();
+  });
   return new ReadableStream({
     type: 'bytes',
     async pull(ctrl) {
@@ -177,11 +182,13 @@ export function portReadable(port: MessagePort): ReadableStream<Uint8Array> {
 }
 
 /** Receive a byte port's chunks into onChunk, returning credit as each is taken (after its
- * Promise, if onChunk returns one: that is the backpressure). Resolves at the end. With `lend`,
- * a chunk is only valid during onChunk (or until its Promise settles), and its buffer goes back
- * to the writer; without, onChunk owns every chunk it is given. */
-export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => void | Promise<void>, lend = false): Promise<void> {
+ * Promise, if onChunk returns one: that is the backpressure). Resolves at the end; rejects with
+ * the signal's reason on an abort. With `lend`, a chunk is only valid during onChunk (or until
+ * its Promise settles), and its buffer goes back to the writer; without, onChunk owns every
+ * chunk it is given. */
+export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => void | Promise<void>, lend = false, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    signal?.addEventListener('abort', () => { port.close(); reject(signal.reason); });
     const credit = new Credit(port);
     let chain: Promise<void> = Promise.resolve();
     const fail = (e: unknown) => {

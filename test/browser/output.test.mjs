@@ -159,3 +159,21 @@ test('stdin given as bytes leaves the caller its bytes', async () => {
   });
   assert.deepEqual(r, { exitCode: 0, out: 'some input\n', length: 11, text: 'some input\n' });
 });
+
+test('terminate() during a run rejects run() and errors a pipe being read; the page goes on', async () => {
+  const r = await inPage(async () => {
+    const { loadComponent } = await import('/src/index.ts');
+    const h = await loadComponent('/test/fixtures/build/big-stdout.wasm', { args: ['big-stdout', '64'], stdout: 'pipe' });
+    const running = h.run().then(() => 'resolved', (e) => e.message);
+    const reader = h.stdout.getReader();
+    await reader.read(); // some output is flowing
+    h.terminate();
+    let readError = null;
+    try { for (;;) { const { done } = await reader.read(); if (done) break; } } catch (e) { readError = e.message; }
+    const afterwards = await loadComponent('/test/fixtures/build/hello.wasm', { stdout: () => {} });
+    const next = await afterwards.run();
+    afterwards.terminate();
+    return { run: await running, readError, next: next.exitCode };
+  });
+  assert.deepEqual(r, { run: 'the component was terminated', readError: 'the component was terminated', next: 0 });
+});

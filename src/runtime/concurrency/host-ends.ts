@@ -190,7 +190,11 @@ class Pipe {
   }
 
   private finish(): void { this.resolve(); }
-  private fail(e: unknown): void { this.reader.cancel(); this.reject(e); }
+  private fail(e: unknown): void {
+    this.pending = false; // the cancel below must not deliver the open chunk
+    this.reader.cancel();
+    this.reject(e);
+  }
 }
 
 /** The host's reading end of a stream a guest writes (stdout, a returned stream<u8>...). */
