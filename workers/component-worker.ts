@@ -2,7 +2,7 @@
 // link the WASI host, and serve the page's calls through Comlink.
 import * as Comlink from 'comlink';
 import { compileComponent, instantiateComponent, type Instance, type InstanceValue } from '../src/runtime/index.js';
-import { wasiImports, ExitRequest, type ByteSink, type HostContext } from '../src/host/index.js';
+import { wasiImports, ExitRequest, ReaderGone, type ByteSink, type HostContext } from '../src/host/index.js';
 import { PortWriter, portReadable } from '../src/channel/byte-port.js';
 import type { ComponentWorkerApi, ExportInfo, LoadRequest, Progress } from '../src/channel/protocol.js';
 
@@ -33,10 +33,11 @@ async function fetchBytes(url: string, onProgress?: (p: Progress) => void): Prom
 function sink(port: MessagePort): ByteSink {
   const w = new PortWriter(port);
   outputs.push(w);
+  const sent = (ok: boolean) => { if (!ok) throw new ReaderGone(); };
   return {
     write(chunk) {
       const r = w.write(chunk);
-      return r instanceof Promise ? r.then(() => undefined) : undefined;
+      return r instanceof Promise ? r.then(sent) : sent(r);
     },
     buffer: () => w.buffer(),
   };

@@ -191,7 +191,10 @@ export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => v
     signal?.addEventListener('abort', () => { port.close(); reject(signal.reason); });
     const credit = new Credit(port);
     let chain: Promise<void> = Promise.resolve();
+    let failed = false;
     const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
       const m: CreditMessage = { type: 'cancel' };
       port.postMessage(m);
       port.close();
@@ -203,15 +206,16 @@ export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => v
         const chunk = new Uint8Array(m.chunk, 0, m.length);
         const done = () => credit.give(m.length, lend ? m.chunk : undefined);
         chain = chain.then(() => {
+          if (failed) return undefined;
           const r = onChunk(chunk);
           if (r instanceof Promise) return r.then(done);
           done();
           return undefined;
-        }).catch((err: unknown) => { fail(err); throw err; });
+        }).catch(fail);
       } else if (m.type === 'end') {
-        chain.then(() => { port.close(); resolve(); }, () => {});
+        void chain.then(() => { port.close(); resolve(); });
       } else {
-        chain.then(() => { port.close(); reject(new Error(m.message)); }, () => {});
+        void chain.then(() => { port.close(); reject(new Error(m.message)); });
       }
     };
   });

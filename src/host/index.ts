@@ -7,6 +7,7 @@ import { random } from './random/index.js';
 import type { HostContext } from './context.js';
 
 export type { HostContext, ByteSink } from './context.js';
+export { ReaderGone } from './context.js';
 export { ExitRequest } from './cli/index.js';
 
 export function wasiImports(ctx: HostContext): HostImports {

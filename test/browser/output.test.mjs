@@ -177,3 +177,27 @@ test('terminate() during a run rejects run() and errors a pipe being read; the p
   });
   assert.deepEqual(r, { run: 'the component was terminated', readError: 'the component was terminated', next: 0 });
 });
+
+test('an output callback that throws rejects run() with its error, and the component stops writing', { timeout: 30000 }, async () => {
+  const r = await inPage(async () => {
+    const { loadComponent } = await import('/src/index.ts');
+    // echo copies an endless stdin until a write to stdout fails: it stops only if the host
+    // drops its stdout once the page stops reading, and then it drops stdin in turn.
+    let stdinCancelled = false;
+    const endless = new ReadableStream({
+      pull(c) { c.enqueue(new Uint8Array(65536).fill(65)); },
+      cancel() { stdinCancelled = true; },
+    });
+    let chunks = 0;
+    const h = await loadComponent('/test/fixtures/build/echo.wasm', {
+      stdin: endless,
+      stdout: () => { if (++chunks === 3) throw new Error('the sink is full'); },
+    });
+    let error = null;
+    try { await h.run(); } catch (e) { error = e.message; }
+    await new Promise((r) => setTimeout(r, 100));
+    h.terminate();
+    return { error, stdinCancelled };
+  });
+  assert.deepEqual(r, { error: 'the sink is full', stdinCancelled: true });
+});

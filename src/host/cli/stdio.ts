@@ -1,17 +1,19 @@
 // wasi:cli/stdin, stdout and stderr @0.3.0. Output streams are drained into the context's sinks
 // in chunks, with a read always pending so a guest's write completes at once.
 import type { StreamReader } from '../../runtime/index.js';
-import type { ByteSink, HostContext } from '../context.js';
+import { ReaderGone, type ByteSink, type HostContext } from '../context.js';
 
 type IoResult = { tag: 'ok' } | { tag: 'err'; val: 'io' | 'illegal-byte-sequence' | 'pipe' };
 
-/** write-via-stream: the returned future resolves once the stream has ended and been written. */
+/** write-via-stream: the returned future resolves once the stream has ended and been written;
+ * if the page stops reading, the guest's stream is dropped (its next write sees DROPPED) and
+ * the future says `pipe`. */
 function writer(sink: () => ByteSink) {
   return {
     writeViaStream: (data: StreamReader): Promise<IoResult> => {
       const s = sink();
       return data.pipe((c) => s.write(c as Uint8Array), { buffer: s.buffer && (() => s.buffer!()), chunkSize: 1 << 20, coalesce: true })
-        .then(() => ({ tag: 'ok' as const }), () => ({ tag: 'err' as const, val: 'io' as const }));
+        .then(() => ({ tag: 'ok' as const }), (e: unknown) => ({ tag: 'err' as const, val: e instanceof ReaderGone ? 'pipe' as const : 'io' as const }));
     },
   };
 }
