@@ -13,6 +13,7 @@ export { compileComponent, type CompiledComponent, type FuncEntry, type HostImpo
 export { Store } from './concurrency/store.js';
 export { StreamReader, StreamWriter, FutureReader, createHostStream, type PipeOptions } from './concurrency/host-ends.js';
 export { GuestResource } from './abi/host-resources.js';
+export { neverSuspends } from './canon.js';
 export { prim, typeToString, funcTypeToString, type FuncType, type ValType } from './types.js';
 
 export interface InstantiateOptions {

@@ -12,7 +12,7 @@ import {
   ResourceType, funcTypeToString, prim, typeToString, type FuncType, type ValType,
 } from './types.js';
 import { ComponentInstance, Store, type FuncInst, type Options } from './concurrency/store.js';
-import { hostFunc, liftFunc, liftInline, lowerFunc, type CoreFunc } from './canon.js';
+import { hostFunc, isNeverSuspends, liftFunc, liftInline, lowerFunc, neverSuspends, type CoreFunc } from './canon.js';
 import * as B from './builtins.js';
 import { ReadableFutureEnd, ReadableStreamEnd, WritableFutureEnd, WritableStreamEnd } from './concurrency/streams.js';
 
@@ -523,7 +523,9 @@ function hostFunction(obj: Record<string, unknown>, name: string): ((...a: unkno
   const m = /^\[(method|static|constructor)\]([^.]+)(?:\.(.+))?$/.exec(name);
   if (!m) {
     const f = obj[camel(name)] ?? obj[name];
-    return typeof f === 'function' ? (f as (...a: unknown[]) => unknown).bind(obj) : null;
+    if (typeof f !== 'function') return null;
+    const bound = (f as (...a: unknown[]) => unknown).bind(obj);
+    return isNeverSuspends(f) ? neverSuspends(bound) : bound;
   }
   const [, kind, res, fn] = m;
   const cls = (obj[pascal(res!)] ?? obj[res!]) as (new (...a: unknown[]) => object) & Record<string, unknown> | undefined;

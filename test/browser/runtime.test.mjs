@@ -144,13 +144,18 @@ test('a guest calls a host import: values at once, through a Promise, and a host
     const throwing = await rt.instantiateComponent(bytes, { ping: (x) => { if (x === 3) throw new Error('no pings past 3'); return 0; } });
     // u32 results wrap: -1 from the host arrives as 0xffffffff, summed in wasm's i32.
     const wrapping = await rt.instantiateComponent(bytes, { ping: () => -1 });
-    let error = null;
-    try { await throwing.call('call-host', 10); } catch (e) { error = `${e.name}: ${e.message}`; }
+    // Marked neverSuspends: a plain import (the instance needs no JSPI), and a broken promise
+    // to return at once is a trap that says so.
+    const plain = await rt.instantiateComponent(bytes, { ping: rt.neverSuspends((x) => x * 3) });
+    const broken = await rt.instantiateComponent(bytes, { ping: rt.neverSuspends(async () => 1) });
+    const failure = async (inst) => { try { await inst.call('call-host', 10); return null; } catch (e) { return `${e.name}: ${e.message}`; } };
     return {
       sync: await sync.call('call-host', 1000), seen: seen.length, last: seen[999],
       viaPromise: await viaPromise.call('call-host', 20),
       wrapping: await wrapping.call('call-host', 2),
-      error,
+      error: await failure(throwing),
+      plain: plain.callSync('call-host', 100),
+      broken: await failure(broken),
     };
   });
   assert.deepEqual(r, {
@@ -158,5 +163,7 @@ test('a guest calls a host import: values at once, through a Promise, and a host
     viaPromise: (19 * 20) / 2 + 20,
     wrapping: 0xfffffffe,
     error: 'Trap: host function ping threw: no pings past 3',
+    plain: 3 * (99 * 100) / 2,
+    broken: 'Trap: host function ping returned a Promise but is marked neverSuspends',
   });
 });

@@ -1,6 +1,6 @@
 // wasi:cli/stdin, stdout and stderr @0.3.0. Output streams are drained into the context's sinks
 // in chunks, with a read always pending so a guest's write completes at once.
-import type { StreamReader } from '../../runtime/index.js';
+import { neverSuspends, type StreamReader } from '../../runtime/index.js';
 import { ReaderGone, type ByteSink, type HostContext } from '../context.js';
 
 type IoResult = { tag: 'ok' } | { tag: 'err'; val: 'io' | 'illegal-byte-sequence' | 'pipe' };
@@ -9,20 +9,20 @@ type IoResult = { tag: 'ok' } | { tag: 'err'; val: 'io' | 'illegal-byte-sequence
  * if the page stops reading, the guest's stream is dropped (its next write sees DROPPED) and
  * the future says `pipe`. */
 function writer(sink: () => ByteSink) {
-  return {
+  return neverSuspends({
     writeViaStream: (data: StreamReader): Promise<IoResult> => {
       const s = sink();
       return data.pipe((c) => s.write(c as Uint8Array), { buffer: s.buffer && (() => s.buffer!()), chunkSize: 1 << 20, coalesce: true })
         .then(() => ({ tag: 'ok' as const }), (e: unknown) => ({ tag: 'err' as const, val: e instanceof ReaderGone ? 'pipe' as const : 'io' as const }));
     },
-  };
+  });
 }
 
 export function stdout(ctx: HostContext) { return writer(() => ctx.stdout); }
 export function stderr(ctx: HostContext) { return writer(() => ctx.stderr); }
 
 export function stdin(ctx: HostContext) {
-  return {
+  return neverSuspends({
     /** The first call gets the context's stdin; later calls get an empty stream. */
     readViaStream: (): [ReadableStream<Uint8Array>, Promise<IoResult>] => {
       const source = ctx.stdin ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
@@ -44,5 +44,5 @@ export function stdin(ctx: HostContext) {
       }, { highWaterMark: 0 });
       return [counted, result];
     },
-  };
+  });
 }

@@ -1,5 +1,5 @@
 // wasi:random/random@0.3.0 on crypto.getRandomValues (at most 65536 bytes per call).
-import { Trap } from '../../runtime/index.js';
+import { Trap, neverSuspends } from '../../runtime/index.js';
 
 /** The most bytes one call returns (the WIT lets a host return fewer than asked for). */
 export const MAX_RANDOM_BYTES = 1 << 24;
@@ -19,5 +19,5 @@ export function randomU64(): bigint {
 }
 
 export function random() {
-  return { getRandomBytes: randomBytes, getRandomU64: randomU64 };
+  return neverSuspends({ getRandomBytes: randomBytes, getRandomU64: randomU64 });
 }
