@@ -81,7 +81,9 @@ try {
   }
   const result = await page.evaluate(async ({ args, env }) => {
     const b64 = (c) => { let s = ''; for (let i = 0; i < c.length; i += 8192) s += String.fromCharCode(...c.subarray(i, i + 8192)); return btoa(s); };
-    const sink = (f) => new WritableStream({ write: (c) => f(b64(c)) });
+    // Each chunk is encoded before the callback returns; the Promise holds the next (backpressure
+    // from this process's stdout), so the chunks can be borrowed.
+    const sink = (f) => WasiP3Web.borrow((c) => f(b64(c)));
     try {
       const h = await WasiP3Web.loadComponent('/component.wasm', {
         args, env, stdin: globalThis.__stdin,
