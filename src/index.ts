@@ -132,18 +132,31 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
     env: Object.entries(options.env ?? {}),
     cwd: options.cwd ?? null,
   };
-  if (source instanceof Response) {
-    req.bytes = await source.arrayBuffer();
-    options.onProgress?.({ phase: 'fetch', loaded: req.bytes.byteLength, total: req.bytes.byteLength });
-  } else if (source instanceof ArrayBuffer) {
+  if (source instanceof ArrayBuffer) {
     req.bytes = source.slice(0);
   } else if (source instanceof Uint8Array) {
     req.bytes = source.slice().buffer;
-  } else {
+  } else if (!(source instanceof Response)) {
     req.url = new URL(String(source), globalThis.location?.href).href;
   }
 
+  // The worker starts first: its start-up is the longest part of a load, and a Response's
+  // body is read meanwhile.
   const worker = startWorker(options.workerUrl ?? defaultWorkerUrl);
+  // A worker that fails to start or throws outside a call rejects whatever is pending.
+  let workerFailed: (e: Error) => void = () => {};
+  const failure = new Promise<never>((_, reject) => { workerFailed = reject; });
+  failure.catch(() => {});
+  worker.addEventListener('error', (e) => workerFailed(new Error(`component worker failed: ${e.message || 'could not start'}`)));
+  if (source instanceof Response) {
+    try {
+      req.bytes = await source.arrayBuffer();
+    } catch (e) {
+      worker.terminate();
+      throw e;
+    }
+    options.onProgress?.({ phase: 'fetch', loaded: req.bytes.byteLength, total: req.bytes.byteLength });
+  }
   const api = Comlink.wrap<ComponentWorkerApi>(worker);
   const out = new MessageChannel();
   const err = new MessageChannel();
@@ -172,11 +185,6 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
     options.stderr === 'pipe' ? null : drain(err.port1, options.stderr, (l) => console.error(l), ended.signal),
   ]);
   outputDone.catch(() => {}); // awaited by run(); no unhandled rejection when nobody runs
-  // A worker that fails to start or throws outside a call rejects whatever is pending.
-  let workerFailed: (e: Error) => void = () => {};
-  const failure = new Promise<never>((_, reject) => { workerFailed = reject; });
-  failure.catch(() => {});
-  worker.addEventListener('error', (e) => workerFailed(new Error(`component worker failed: ${e.message || 'could not start'}`)));
 
   let infos: ExportInfo[];
   try {
