@@ -54,7 +54,7 @@ export interface ComponentHandle {
    * top-level functions directly. */
   readonly exports: Record<string, ExportedFunction | Record<string, ExportedFunction>>;
   /** Its stdout as a readable byte stream, when the stdout option is 'pipe' (else null). Read it
-   * while run() is pending: the component waits while unread output fills the window (1 MiB).
+   * while run() is pending: the component waits once 4 MiB are unread (the port's window).
    * A BYOB reader (getReader({ mode: 'byob' })) is the fastest way to read: the bytes are copied
    * into its buffer and the memory they came in goes back to the worker to be filled again. */
   readonly stdout: ReadableStream<Uint8Array> | null;

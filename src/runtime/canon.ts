@@ -301,14 +301,24 @@ export function lowerFunc(callee: FuncInst, ft: FuncType, opts: Options, inst: C
   const call = (...a: unknown[]): unknown => {
     try {
       const r = impl(...a);
-      if (r instanceof Promise && plain) trap(`host function ${(callee as HostFuncInst).hostName} returned a Promise but is marked neverSuspends`);
+      if (r instanceof Promise && plain) brokenPromise(callee as HostFuncInst);
       return r instanceof Promise ? r.catch((e: unknown) => { throw asTrap(e); }) : r;
     } catch (e) {
       throw asTrap(e);
     }
   };
+  return loweredImport(call, plain);
+}
+
+/** A lowered call as a core import: plain when it cannot suspend, else through JSPI. */
+function loweredImport(call: (...a: unknown[]) => unknown, plain: boolean): CoreFunc {
   if (plain) return { call, importable: call as never, suspends: false };
   return { call, importable: new WebAssembly.Suspending(call as never), suspends: true };
+}
+
+/** A host function marked neverSuspends returned a Promise to wait on. */
+function brokenPromise(f: HostFuncInst): never {
+  return trap(`host function ${f.hostName} returned a Promise but is marked neverSuspends`);
 }
 
 /** Scalars that lift and lower with no context, by type. */
@@ -345,15 +355,14 @@ function lowerScalarHostFunc(callee: HostFuncInst, ft: FuncType, inst: Component
       for (let i = 0; i < n; i++) args[i] = lift[i]!(flat[i]);
       const r = callee.invoke(args);
       if (!(r instanceof Promise)) return result(r);
-      if (callee.neverSuspends) trap(`host function ${callee.hostName} returned a Promise but is marked neverSuspends`);
+      if (callee.neverSuspends) brokenPromise(callee);
       // Backed by async browser work: the caller waits, suspended through JSPI.
       return r.then(result, (e: unknown) => { throw asTrap(e); });
     } catch (e) {
       throw asTrap(e);
     }
   };
-  if (callee.neverSuspends) return { call, importable: call as never, suspends: false };
-  return { call, importable: new WebAssembly.Suspending(call as never), suspends: true };
+  return loweredImport(call, callee.neverSuspends);
 }
 
 /** A host function as a component function (the callee of a canon lower). */

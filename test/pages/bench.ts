@@ -26,7 +26,7 @@ function stdoutFigure(name: string, consume: 'borrow' | 'callback' | 'byob') {
     const ours = async () => {
       let got = 0;
       const count = (c: Uint8Array) => { got += c.byteLength; };
-      const h = await loadComponent(`/test/fixtures/build/${(globalThis as any).FIX ?? 'big-stdout'}.wasm`, {
+      const h = await loadComponent('/test/fixtures/build/big-stdout.wasm', {
         workerUrl, args: ['big-stdout', '64'],
         stdout: consume === 'byob' ? 'pipe' : consume === 'borrow' ? borrow(count) : count,
       });
