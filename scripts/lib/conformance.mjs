@@ -7,6 +7,8 @@ import { parseWast } from './wast.mjs';
 import { openPage, root } from './browser.mjs';
 
 export const specDir = join(root, 'test/conformance/component-model');
+/** Our own scripts, written from definitions.py for faults the spec's tests do not reach. */
+export const oursDir = join(root, 'test/conformance/ours');
 
 /** The .wast files under the given files or folders, sorted. */
 export function wastFiles(paths) {
@@ -37,36 +39,53 @@ async function prepare(file) {
   return cmds;
 }
 
-/** Run the files; returns [{ file, commands, passed, failed, error, failures }]. */
-export async function runConformance(files, { verbose = false } = {}) {
-  const session = await openPage('/test/pages/conformance.html');
-  const { page } = session;
-  const ready = () => page.waitForFunction(() => globalThis.conformanceReady === true, null, { timeout: 60000 });
-  await ready();
+/** How long one file may run before its worker is terminated and the file marked failed. */
+export const FILE_TIMEOUT_MS = Number(process.env.CONFORMANCE_FILE_TIMEOUT_MS) || 30_000;
+
+/** Run the files; returns [{ file, commands, passed, failed, error, failures }]. Each file runs in
+ * a fresh worker of the conformance page (test/pages/conformance.ts) with a time limit; a file that
+ * hangs or crashes is marked failed with the reason, and the run goes on (in a new page if the
+ * renderer itself died). */
+export async function runConformance(files, { verbose = false, timeoutMs = FILE_TIMEOUT_MS } = {}) {
+  const session = await openPage('/test/pages/blank.html');
+  let page = null;
+  const freshPage = async () => {
+    if (page) await page.close().catch(() => {});
+    page = await session.browser.newPage();
+    page.on('pageerror', (e) => console.error('[page error]', e.message));
+    await page.goto(session.url + '/test/pages/conformance.html');
+    await page.waitForFunction(() => globalThis.conformanceReady === true, null, { timeout: 60000 });
+  };
   const rows = [];
   try {
+    await freshPage();
     for (const file of files) {
       const rel = relative(specDir, file);
       const name = rel.startsWith('..') ? relative(root, file) : rel;
       let row;
+      let timer;
       try {
         const cmds = await prepare(file);
-        const outcomes = await Promise.race([
-          page.evaluate((c) => globalThis.runWast(c), cmds),
-          new Promise((_, rej) => setTimeout(() => rej(new Error('file timed out after 120 s')), 120000)),
-        ]);
+        // The page stops a hung file itself; this guard is for a page that stops answering.
+        const guard = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('the page stopped answering')), timeoutMs + 30_000); });
+        const { outcomes, error } = await Promise.race([page.evaluate(([c, ms]) => globalThis.runWastFile(c, ms), [cmds, timeoutMs]), guard]);
         const failed = outcomes.filter((o) => !o.ok);
         const failures = failed.map((f) => `line ${f.line} ${f.kind}: ${f.detail ?? ''}`);
-        row = { file: name, commands: outcomes.length, passed: outcomes.length - failed.length, failed: failed.length, error: failures[0]?.slice(0, 300) ?? null, failures };
+        if (error && !failed.length) failures.push(error);
+        // Commands the file never reached (after a hang or crash) count as failed.
+        const unrun = cmds.length - outcomes.length;
+        row = { file: name, commands: cmds.length, passed: outcomes.length - failed.length, failed: failed.length + unrun, error: failures[0]?.slice(0, 300) ?? null, failures };
       } catch (e) {
         row = { file: name, commands: 0, passed: 0, failed: 1, error: `could not run: ${String(e?.message ?? e).split('\n')[0]}`, failures: [] };
-        await page.reload();
-        await ready();
+        await freshPage();
+      } finally {
+        clearTimeout(timer);
       }
       if (verbose) for (const f of row.failures) console.error(`  ${name}: ${f.slice(0, 400)}`);
       rows.push(row);
     }
   } finally {
+    await page?.close().catch(() => {});
     await session.close();
   }
   return rows;
