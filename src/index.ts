@@ -1,9 +1,26 @@
 // wasip3-web: run a WASI 0.3 component in a Web Worker from a web page.
 import * as Comlink from 'comlink';
 import { PortWriter, portReadable, portReceive, pumpToPort } from './channel/byte-port.js';
-import type { ComponentWorkerApi, ExportInfo, LoadRequest, Progress } from './channel/protocol.js';
+import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, WireError } from './channel/protocol.js';
+import { checkGrants, type Grants } from './host/grants.js';
 
-export type { Progress, LoadPhase } from './channel/protocol.js';
+export type { Progress, LoadPhase, ErrorKind, HostEvent } from './channel/protocol.js';
+export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant } from './host/grants.js';
+export { GrantError } from './host/grants.js';
+
+/** What went wrong in a component, by kind: 'trap' (it is gone), 'link' (an import is missing or
+ * mistyped), 'invalid', 'malformed' (not a valid component), 'denied', 'terminated', 'error'. */
+export class ComponentError extends Error {
+  constructor(readonly kind: ErrorKind | 'terminated', message: string, name = 'ComponentError', stack?: string) {
+    super(message);
+    this.name = name; // the worker's class name (Trap, LinkError, MalformedError, ...)
+    if (stack) this.stack = stack;
+  }
+}
+
+const isWireError = (e: unknown): e is WireError => typeof e === 'object' && e !== null && 'wasip3WebError' in e;
+/** A worker's error as the page's ComponentError. */
+const fromWire = (e: unknown): unknown => (isWireError(e) ? new ComponentError(e.wasip3WebError, e.message, e.name, e.stack) : e);
 
 /** Where a component comes from: a URL, bytes, or a fetch Response. */
 export type ComponentSource = string | URL | ArrayBuffer | Uint8Array | Response;
@@ -23,8 +40,9 @@ export function borrow(callback: (chunk: Uint8Array) => void | Promise<void>): B
   return { borrow: callback };
 }
 
-/** Options of loadComponent. */
-export interface LoadOptions {
+/** Options of loadComponent: what the component sees, where its output goes, and what it is
+ * granted (Grants: keyvalue buckets, messaging topics, preopens, http origins, sockets). */
+export interface LoadOptions extends Grants {
   /** The component's arguments (wasi:cli/environment get-arguments). */
   args?: string[];
   /** Its environment variables. */
@@ -39,6 +57,8 @@ export interface LoadOptions {
   stderr?: OutputTarget;
   /** Called as the component is fetched, compiled and instantiated. */
   onProgress?: (p: Progress) => void;
+  /** Called when a host package reports something (a messaging overflow, a handler's trap). */
+  onEvent?: (e: HostEvent) => void;
   /** The component worker's script (default: beside this module, or the script tag's URL). */
   workerUrl?: string | URL;
 }
@@ -48,7 +68,7 @@ export type ExportedFunction = (...args: unknown[]) => Promise<unknown>;
 
 /** A running component in its own worker. */
 export interface ComponentHandle {
-  /** Run a command component (wasi:cli/run@0.3.0): ok is 0, err is 1, exit gives its code. */
+  /** Run a command component (wasi:cli/run@0.3.x, else 0.2.x): ok is 0, err is 1, exit gives its code. */
   run(): Promise<{ exitCode: number }>;
   /** Its exports: interfaces by name ('ns:pkg/iface'), each an object of camelCase functions;
    * top-level functions directly. */
@@ -69,6 +89,9 @@ let defaultWorkerUrl: string | URL | null = null;
 export function setWorkerUrl(url: string | URL): void {
   defaultWorkerUrl = url;
 }
+
+/** How long terminate() lets host packages close what they opened before the worker ends. */
+const DISPOSE_MS = 250;
 
 const WORKER_OPTIONS: WorkerOptions = { type: 'module', name: 'wasip3-web component' };
 
@@ -125,12 +148,14 @@ function stdinStream(stdin: LoadOptions['stdin']): ReadableStream<Uint8Array> {
   return new ReadableStream({ start(c) { if (bytes.byteLength) c.enqueue(bytes); c.close(); } });
 }
 
-/** Load a WASI 0.3 component into a new Web Worker and link it against the browser host. */
+/** Load a WASI 0.3 (or 0.2) component into a new Web Worker and link it against the browser host.
+ * Rejects with a ComponentError whose kind says why when it cannot. */
 export async function loadComponent(source: ComponentSource, options: LoadOptions = {}): Promise<ComponentHandle> {
   const req: Partial<LoadRequest> = {
     args: options.args ?? [],
     env: Object.entries(options.env ?? {}),
     cwd: options.cwd ?? null,
+    grants: checkGrants(options),
   };
   if (source instanceof ArrayBuffer) {
     req.bytes = source.slice(0);
@@ -189,31 +214,34 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
   let infos: ExportInfo[];
   try {
     const progress = options.onProgress ? Comlink.proxy(options.onProgress) : undefined;
-    infos = await Promise.race([api.load(Comlink.transfer(req as LoadRequest, transfer), progress), failure]);
+    const events = options.onEvent ? Comlink.proxy(options.onEvent) : undefined;
+    infos = await Promise.race([api.load(Comlink.transfer(req as LoadRequest, transfer), progress, events), failure]);
   } catch (e) {
     worker.terminate();
     ended.abort(new Error('the component failed to load'));
-    throw e;
+    throw fromWire(e);
   }
 
   let terminated = false;
   const terminate = () => {
     if (terminated) return;
     terminated = true;
-    api[Comlink.releaseProxy]();
-    worker.terminate();
-    const gone = new Error('the component was terminated');
+    const gone = new ComponentError('terminated', 'the component was terminated');
     workerFailed(gone); // pending calls reject
     ended.abort(gone);
+    // The host packages may close what they opened (briefly: a busy component is not waited for).
+    const stop = () => { api[Comlink.releaseProxy](); worker.terminate(); };
+    void Promise.race([api.dispose(), new Promise((r) => setTimeout(r, DISPOSE_MS))]).then(stop, stop);
   };
   // A trap poisons the component: its worker is ended, and the error goes to the caller.
   const guard = async <T>(p: Promise<T>): Promise<T> => {
-    if (terminated) throw new Error('the component was terminated');
+    if (terminated) throw new ComponentError('terminated', 'the component was terminated');
     try {
       return await Promise.race([p, failure]);
     } catch (e) {
-      if (e instanceof Error && /trap|cannot enter/i.test(`${e.name} ${e.message}`)) terminate();
-      throw e;
+      const err = fromWire(e);
+      if (err instanceof ComponentError && err.kind === 'trap') terminate();
+      throw err;
     }
   };
 

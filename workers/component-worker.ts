@@ -1,12 +1,17 @@
 // One component per worker: fetch (with progress), compile and instantiate with src/runtime,
-// link the WASI host, and serve the page's calls through Comlink.
+// link its imports from the host's table of packages (src/host/registry.ts) around one state,
+// and serve the page's calls through Comlink. Errors cross as typed values (WireError).
 import * as Comlink from 'comlink';
-import { compileComponent, instantiateComponent, type Instance, type InstanceValue } from '../src/runtime/index.js';
-import { wasiImports, ExitRequest, ReaderGone, type ByteSink, type HostContext } from '../src/host/index.js';
+import {
+  compileComponent, instantiateComponent, LinkError, MalformedError, Trap, importNames,
+  type Instance, type InstanceValue,
+} from '../src/runtime/index.js';
+import { ComponentState, ExitRequest, ReaderGone, link, type ByteSink, type PackageHost } from '../src/host/index.js';
 import { PortWriter, portReadable } from '../src/channel/byte-port.js';
-import type { ComponentWorkerApi, ExportInfo, LoadRequest, Progress } from '../src/channel/protocol.js';
+import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, WireError } from '../src/channel/protocol.js';
 
 let instance: Instance | null = null;
+let hosts: PackageHost[] = [];
 let outputs: PortWriter[] = [];
 
 async function fetchBytes(url: string, onProgress?: (p: Progress) => void): Promise<Uint8Array> {
@@ -54,30 +59,66 @@ function describe(exports: InstanceValue): ExportInfo[] {
   return out;
 }
 
+/** The kind of an error, from its class (never its message). */
+function kindOf(e: unknown): ErrorKind {
+  if (e instanceof MalformedError) return 'malformed';
+  if (e instanceof LinkError) return e.name === 'ValidationError' ? 'invalid' : 'link';
+  if (e instanceof Trap) return 'trap';
+  return 'error';
+}
+
+function toWire(e: unknown): WireError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { wasip3WebError: kindOf(e), name: err.name, message: err.message, stack: err.stack };
+}
+
+/** Run f, sending what it throws to the page as a WireError. */
+async function typed<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw toWire(e);
+  }
+}
+
+/** The command export: wasi:cli/run@0.3.x if the component has it, else 0.2.x. */
+function runExport(inst: Instance): string[] {
+  const names = [...inst.exports.keys()].filter((n) => /^wasi:cli\/run@/.test(n));
+  const pick = names.find((n) => n.startsWith('wasi:cli/run@0.3.')) ?? names.find((n) => n.startsWith('wasi:cli/run@0.2.'));
+  if (!pick) throw new LinkError(`the component exports no wasi:cli/run (0.3.x or 0.2.x) to run; its exports: ${[...inst.exports.keys()].join(', ') || 'none'}`);
+  return [pick, 'run'];
+}
+
 const api: ComponentWorkerApi = {
-  async load(req: LoadRequest, onProgress?: (p: Progress) => void): Promise<ExportInfo[]> {
+  load: (req: LoadRequest, onProgress?: (p: Progress) => void, onEvent?: (e: HostEvent) => void) => typed(async () => {
     const bytes = req.bytes ? new Uint8Array(req.bytes) : await fetchBytes(req.url!, onProgress);
     onProgress?.({ phase: 'compile', loaded: 0, total: bytes.byteLength });
     const compiled = await compileComponent(bytes);
     onProgress?.({ phase: 'compile', loaded: bytes.byteLength, total: bytes.byteLength });
-    const ctx: HostContext = {
+    const state = new ComponentState({
       args: req.args,
       env: req.env,
       cwd: req.cwd,
       stdin: req.stdin ? portReadable(req.stdin) : null,
       stdout: sink(req.stdout),
       stderr: sink(req.stderr),
-    };
+      grants: req.grants,
+      emit: onEvent ? (e) => { void onEvent(e); } : undefined,
+    });
     onProgress?.({ phase: 'instantiate', loaded: 0, total: 1 });
-    instance = await instantiateComponent(compiled, wasiImports(ctx));
+    const linked = link(importNames(compiled), state);
+    hosts = linked.hosts;
+    instance = await instantiateComponent(compiled, linked.imports);
+    state.instance = instance;
+    for (const h of hosts) await h.attach?.(instance);
     onProgress?.({ phase: 'instantiate', loaded: 1, total: 1 });
     return describe(instance.exports);
-  },
+  }),
 
-  async run(): Promise<{ exitCode: number }> {
+  run: () => typed(async () => {
     if (!instance) throw new Error('no component loaded');
     try {
-      const r = (await instance.call(['wasi:cli/run@0.3.0', 'run'])) as { tag: 'ok' | 'err' };
+      const r = (await instance.call(runExport(instance))) as { tag: 'ok' | 'err' };
       return { exitCode: r.tag === 'ok' ? 0 : 1 };
     } catch (e) {
       if (e instanceof ExitRequest) return { exitCode: e.code };
@@ -87,12 +128,18 @@ const api: ComponentWorkerApi = {
       for (const w of outputs) w.close();
       outputs = [];
     }
-  },
+  }),
 
-  async call(path: string[], args: unknown[]): Promise<unknown> {
+  call: (path: string[], args: unknown[]) => typed(async () => {
     if (!instance) throw new Error('no component loaded');
     return instance.call(path, ...args);
-  },
+  }),
+
+  dispose: () => typed(async () => {
+    const hs = hosts;
+    hosts = [];
+    await Promise.allSettled(hs.map((h) => h.dispose?.()));
+  }),
 };
 
 Comlink.expose(api);

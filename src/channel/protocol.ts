@@ -1,5 +1,6 @@
 // The messages that cross threads. Byte streams travel on a MessagePort of their own, as
 // transferred ArrayBuffers with credit-based flow control; calls travel through Comlink.
+import type { Grants } from '../host/grants.js';
 
 /** On a byte port: writer to reader. A chunk is the first `length` bytes of `chunk`. */
 export type ByteMessage =
@@ -26,6 +27,8 @@ export interface LoadRequest {
   stdout: MessagePort;
   stderr: MessagePort;
   stdin: MessagePort | null;
+  /** What the page granted, checked on the page (checkGrants). */
+  grants: Grants;
 }
 
 /** A component export as the page sees it: a function, or an instance of functions. */
@@ -33,9 +36,25 @@ export type ExportInfo =
   | { kind: 'func'; name: string }
   | { kind: 'instance'; name: string; funcs: string[] };
 
+/** What went wrong in a worker, as it crosses to the page (thrown through Comlink as a plain
+ * value): the page tells errors apart by kind, never by their message.
+ * - trap: the component did what the Component Model forbids, or a host call failed; it is gone.
+ * - link: an import is missing or mistyped. - invalid: the component fails validation.
+ * - malformed: not a component binary. - denied: a capability that was not granted.
+ * - error: anything else (a failed fetch, a bug). */
+export type ErrorKind = 'trap' | 'link' | 'invalid' | 'malformed' | 'denied' | 'error';
+export interface WireError { wasip3WebError: ErrorKind; name: string; message: string; stack?: string }
+
+/** What a host package tells the page, beside calls' results (worker to page). */
+export type HostEvent =
+  | { type: 'messaging-overflow'; topic: string; dropped: number; overflow: 'drop-oldest' | 'drop-newest' | 'block' }
+  | { type: 'handler-trap'; export: string; message: string; detail?: string };
+
 /** The worker's API, called from the page through Comlink. */
 export interface ComponentWorkerApi {
-  load(req: LoadRequest, onProgress?: (p: Progress) => void): Promise<ExportInfo[]>;
+  load(req: LoadRequest, onProgress?: (p: Progress) => void, onEvent?: (e: HostEvent) => void): Promise<ExportInfo[]>;
   run(): Promise<{ exitCode: number }>;
   call(path: string[], args: unknown[]): Promise<unknown>;
+  /** Tell the host packages the component is ending (terminate()). */
+  dispose(): Promise<void>;
 }

@@ -1,15 +1,7 @@
-// The WASI 0.3 host: every package's import objects for one component. Nothing beyond cli stdio,
-// clocks and random is granted by default.
-import type { HostImports } from '../runtime/index.js';
-import { cli } from './cli/index.js';
-import { clocks } from './clocks/index.js';
-import { random } from './random/index.js';
-import type { HostContext } from './context.js';
-
-export type { HostContext, ByteSink } from './context.js';
-export { ReaderGone } from './context.js';
+// The host: one state per component behind every package (src/host/state.ts), and the table
+// of packages that serve its imports (src/host/registry.ts). Nothing beyond cli stdio, clocks
+// and random is granted by default (src/host/grants.ts).
+export { link, PACKAGES, serves, parseInterfaceName, type HostPackage, type PackageHost, type Linked } from './registry.js';
+export { ComponentState, Output, Stdin, ReaderGone, type ByteSink, type StateInit } from './state.js';
+export { checkGrants, GrantError, type Grants } from './grants.js';
 export { ExitRequest } from './cli/index.js';
-
-export function wasiImports(ctx: HostContext): HostImports {
-  return { ...cli(ctx), ...clocks(), ...random() };
-}

@@ -67,6 +67,39 @@ export function neverSuspends<T extends object>(f: T): T {
   return f;
 }
 
+const THROWS_ERRORS = new WeakSet<object>();
+
+/** Mark host interface objects written in jco's convention for `result` returns (as
+ * @bytecodealliance/preview2-shim is): a function returns its ok value and throws its error
+ * value (or an object carrying it as `payload`); a thrown Error is a host failure (a trap). */
+export function throwsErrors<T extends object>(obj: T): T {
+  THROWS_ERRORS.add(obj);
+  return obj;
+}
+
+/** A host function in jco's result convention, turned into one returning `{ tag, val }`. */
+export function resultFromThrows(f: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
+  const err = (e: unknown) => {
+    if (e instanceof Error && !('payload' in e)) throw e;
+    return { tag: 'err', val: typeof e === 'object' && e !== null && 'payload' in e ? (e as { payload: unknown }).payload : e };
+  };
+  const g = (...a: unknown[]): unknown => {
+    let r: unknown;
+    try {
+      r = f(...a);
+    } catch (e) {
+      return err(e);
+    }
+    if (isThenable(r)) return Promise.resolve(r).then((val) => ({ tag: 'ok', val }), err);
+    return { tag: 'ok', val: r };
+  };
+  if (NEVER_SUSPENDS.has(f)) NEVER_SUSPENDS.add(g);
+  return g;
+}
+
+/** Whether a host interface object uses jco's result convention (see throwsErrors). */
+export function isThrowsErrors(obj: object): boolean { return THROWS_ERRORS.has(obj); }
+
 /** Whether f was marked with neverSuspends. */
 export function isNeverSuspends(f: object): boolean { return NEVER_SUSPENDS.has(f); }
 

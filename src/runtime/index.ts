@@ -13,7 +13,7 @@ export { compileComponent, type CompiledComponent, type FuncEntry, type HostImpo
 export { Store } from './concurrency/store.js';
 export { StreamReader, StreamWriter, FutureReader, createHostStream, type PipeOptions } from './concurrency/host-ends.js';
 export { GuestResource } from './abi/host-resources.js';
-export { neverSuspends } from './canon.js';
+export { neverSuspends, throwsErrors } from './canon.js';
 export { prim, typeToString, funcTypeToString, type FuncType, type ValType } from './types.js';
 
 export interface InstantiateOptions {
@@ -74,6 +74,11 @@ export class Instance {
 }
 
 const names = (p: string | string[]) => (typeof p === 'string' ? p : p.join('/'));
+
+/** The names a component imports (its top-level imports), in its order. */
+export function importNames(c: CompiledComponent): string[] {
+  return c.ast.definitions.flatMap((d) => (d.kind === 'import' ? [d.name] : []));
+}
 
 /** Compile (if given bytes) and instantiate a component with host imports. */
 export async function instantiateComponent(component: Uint8Array | CompiledComponent, imports: HostImports = {},

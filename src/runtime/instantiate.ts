@@ -12,7 +12,9 @@ import {
   ResourceType, funcTypeToString, prim, typeToString, type FuncType, type ValType,
 } from './types.js';
 import { ComponentInstance, Store, type FuncInst, type Options } from './concurrency/store.js';
-import { hostFunc, isNeverSuspends, liftFunc, liftInline, lowerFunc, neverSuspends, type CoreFunc } from './canon.js';
+import {
+  hostFunc, isNeverSuspends, isThrowsErrors, liftFunc, liftInline, lowerFunc, neverSuspends, resultFromThrows, type CoreFunc,
+} from './canon.js';
 import * as B from './builtins.js';
 import { ReadableFutureEnd, ReadableStreamEnd, WritableFutureEnd, WritableStreamEnd } from './concurrency/streams.js';
 
@@ -495,8 +497,9 @@ function hostInstance(iname: string, it: { decls: Decl[]; scope: Scope }, obj: R
           else item = { sort: 'type', t: { k: 'resource', rt: new ResourceType(d.name, null) } };
         } else if (desc.sort === 'func') {
           const ft = funcTypeAt(desc.type, local);
-          const f = hostFunction(obj, d.name);
+          let f = hostFunction(obj, d.name);
           if (!f) bad(`missing import: "${iname}" has no function "${d.name}" (looked for "${camel(d.name.replace(/^\[[a-z]+\]/, ''))}")`);
+          if (ft.result?.k === 'result' && isThrowsErrors(obj)) f = resultFromThrows(f!);
           item = { sort: 'func', f: { ft, fn: hostFunc(f!, ft, `${iname}#${d.name}`), name: d.name, inst: null } };
         } else if (desc.sort === 'instance') {
           const sub = local.types[desc.type];

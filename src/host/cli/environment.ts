@@ -1,8 +1,8 @@
 // wasi:cli/environment@0.3.0
 import { neverSuspends } from '../../runtime/index.js';
-import type { HostContext } from '../context.js';
+import type { ComponentState } from '../state.js';
 
-export function environment(ctx: HostContext) {
+export function environment(ctx: ComponentState) {
   return neverSuspends({
     getEnvironment: (): [string, string][] => ctx.env.map(([k, v]) => [k, v]),
     getArguments: (): string[] => [...ctx.args],

@@ -1,13 +1,31 @@
 // wasi:clocks/monotonic-clock@0.3.0 on performance.now(), in nanoseconds.
 import { neverSuspends } from '../../runtime/index.js';
-const nowNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
-const sleep = (ns: bigint): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, Number(ns) / 1e6)));
+
+export const nowNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+/** performance.now() is coarsened to 100 µs without cross-origin isolation, 5 µs with it. */
+export const resolutionNs = (): bigint => (globalThis.crossOriginIsolated ? 5_000n : 100_000n);
+
+/** The longest delay setTimeout takes (longer ones fire at once), in ms. */
+const MAX_TIMEOUT_MS = 0x7fffffff;
+
+/** A timer of ns nanoseconds (rounded up to whole ms), in pieces setTimeout accepts. */
+export function sleep(ns: bigint): Promise<void> {
+  let ms = Number((ns + 999_999n) / 1_000_000n);
+  return new Promise((resolve) => {
+    const next = () => {
+      if (ms <= 0) { resolve(); return; }
+      const d = Math.min(ms, MAX_TIMEOUT_MS);
+      ms -= d;
+      setTimeout(next, d);
+    };
+    next();
+  });
+}
 
 export function monotonicClock() {
   return {
     now: neverSuspends(nowNs),
-    /** performance.now() is coarsened to 100 µs without cross-origin isolation, 5 µs with it. */
-    getResolution: neverSuspends((): bigint => (globalThis.crossOriginIsolated ? 5_000n : 100_000n)),
+    getResolution: neverSuspends(resolutionNs),
     waitUntil: async (when: bigint): Promise<void> => { const d = when - nowNs(); if (d > 0n) await sleep(d); },
     waitFor: async (howLong: bigint): Promise<void> => { if (howLong > 0n) await sleep(howLong); },
   };

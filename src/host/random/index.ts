@@ -4,9 +4,5 @@ import { insecureSeed } from './insecure-seed.js';
 import { random as secure } from './random.js';
 
 export function random(): Record<string, object> {
-  return {
-    'wasi:random/random@0.3.0': secure(),
-    'wasi:random/insecure@0.3.0': insecure(),
-    'wasi:random/insecure-seed@0.3.0': insecureSeed(),
-  };
+  return { random: secure(), insecure: insecure(), 'insecure-seed': insecureSeed() };
 }

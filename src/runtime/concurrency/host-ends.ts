@@ -84,6 +84,9 @@ export interface PipeOptions {
   buffer?: () => Uint8Array;
   /** Let bulk writes that come in quick succession fill one read (fewer, larger chunks). */
   coalesce?: boolean;
+  /** Where a coalescing pipe registers its flush while it holds bytes back, so that other
+   * writers to the same sink (WASI 0.2 stdout beside 0.3's) can send them first and keep order. */
+  holds?: Set<() => void>;
 }
 
 /** Coalescing: a write of at least BULK elements within BURST_MS of the previous one. Smaller
@@ -153,6 +156,7 @@ class Pipe {
     const burst = now - this.lastCopy < BURST_MS || this.lastFull;
     this.lastCopy = now;
     if (!(burst && n >= BULK && this.chunk.remain() >= n)) return false;
+    this.options.holds?.add(this.flushNow);
     if (!this.flushQueued) {
       this.flushQueued = true;
       // A task, not a microtask: those also run while the store resumes the guest.
@@ -161,9 +165,12 @@ class Pipe {
     return true;
   }
 
+  private readonly flushNow = (): void => { this.flush(); };
+
   /** Send the open chunk now, ending its read first. */
   private flush(): void {
     this.flushQueued = false;
+    this.options.holds?.delete(this.flushNow);
     if (!this.chunk || this.chunk.progress === 0 || this.reader.ended) return;
     if (this.pending) {
       this.pending = false;
@@ -174,6 +181,7 @@ class Pipe {
   }
 
   private send(ended: boolean): void {
+    this.options.holds?.delete(this.flushNow);
     const chunk = this.chunk!;
     this.chunk = null;
     this.lastFull = chunk.remain() < BULK;

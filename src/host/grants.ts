@@ -1,0 +1,85 @@
+// What a page may grant a component: one typed, structured-cloneable schema, validated once on
+// the page (before the worker starts) and handed to every host package in the worker. Nothing
+// is granted by default beyond cli stdio, clocks and random. A package that takes grants adds
+// its field here and its check to checkGrants.
+
+/** wasi:keyvalue: the buckets a component may open ('*': any). */
+export interface KeyvalueGrant {
+  buckets: string[] | '*';
+  /** Namespaces the buckets (an IndexedDB database name), so two apps on one origin do not collide. */
+  database?: string;
+}
+
+/** wasi:messaging: the topics a component hears and may send to (`*` one segment, `>` the rest). */
+export interface MessagingGrant {
+  subscribe?: string[];
+  publish?: string[];
+  /** Messages waiting for a slow handler (default 1,024). */
+  queue?: number;
+  /** What a full queue does: drop the oldest, drop the newest, or hold the sender. */
+  overflow?: 'drop-oldest' | 'drop-newest' | 'block';
+}
+
+/** wasi:filesystem: a preopened directory, by guest path. */
+export type PreopenGrant =
+  | 'memory'
+  | { memory: true; readonly?: boolean }
+  | { opfs: string; readonly?: boolean }
+  | { files: Record<string, Uint8Array | string>; readonly?: boolean };
+
+/** wasi:http: the origins outgoing requests may reach ('*': any). */
+export interface HttpGrant { origins: string[] | '*' }
+
+/** Everything a page may grant, as it crosses to the worker. */
+export interface Grants {
+  keyvalue?: KeyvalueGrant;
+  messaging?: MessagingGrant;
+  preopens?: Record<string, PreopenGrant>;
+  http?: HttpGrant;
+  sockets?: 'loopback';
+}
+
+/** A grant the page got wrong: thrown on the page, before any worker starts. */
+export class GrantError extends TypeError {
+  constructor(message: string) { super(message); this.name = 'GrantError'; }
+}
+
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** Check grants as given to loadComponent; returns the cloneable grants the worker gets. */
+export function checkGrants(g: Grants): Grants {
+  const out: Grants = {};
+  if (g.keyvalue !== undefined) {
+    const { buckets, database } = g.keyvalue;
+    if (buckets !== '*' && !isStringList(buckets)) throw new GrantError("keyvalue.buckets must be a list of bucket names or '*'");
+    if (database !== undefined && (typeof database !== 'string' || !database)) throw new GrantError('keyvalue.database must be a non-empty string');
+    out.keyvalue = { buckets: buckets === '*' ? '*' : [...buckets], ...(database ? { database } : {}) };
+  }
+  if (g.messaging !== undefined) {
+    const m = g.messaging;
+    for (const k of ['subscribe', 'publish'] as const) {
+      if (m[k] !== undefined && !isStringList(m[k])) throw new GrantError(`messaging.${k} must be a list of topics`);
+    }
+    if (m.queue !== undefined && !(Number.isInteger(m.queue) && m.queue > 0)) throw new GrantError('messaging.queue must be a positive integer');
+    if (m.overflow !== undefined && !['drop-oldest', 'drop-newest', 'block'].includes(m.overflow)) {
+      throw new GrantError("messaging.overflow must be 'drop-oldest', 'drop-newest' or 'block'");
+    }
+    out.messaging = { ...m, subscribe: [...(m.subscribe ?? [])], publish: [...(m.publish ?? [])] };
+  }
+  if (g.preopens !== undefined) {
+    if (typeof g.preopens !== 'object' || g.preopens === null) throw new GrantError('preopens must map guest paths to directories');
+    for (const path of Object.keys(g.preopens)) {
+      if (!path.startsWith('/')) throw new GrantError(`preopen "${path}" must be an absolute guest path`);
+    }
+    out.preopens = { ...g.preopens };
+  }
+  if (g.http !== undefined) {
+    if (g.http.origins !== '*' && !isStringList(g.http.origins)) throw new GrantError("http.origins must be a list of origins or '*'");
+    out.http = { origins: g.http.origins === '*' ? '*' : g.http.origins.map((o) => new URL(o).origin) };
+  }
+  if (g.sockets !== undefined) {
+    if (g.sockets !== 'loopback') throw new GrantError("sockets must be 'loopback'");
+    out.sockets = 'loopback';
+  }
+  return out;
+}
