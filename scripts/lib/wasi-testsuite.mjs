@@ -1,0 +1,133 @@
+// The engine of `npm run wasi-testsuite`: runs the official WASI test suite's components
+// (test/wasi-testsuite/wasm32-wasip3) through the page API in Chromium, carrying out each
+// test's manifest as the suite's own runner does (runner/test-runner/wasi_test_runner/
+// test_suite_runner.py): run (args, env, argv[0] the component's file name, as wasmtime
+// gives it), write to stdin, read stdout/stderr and compare, wait for the exit code.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { openPage, root } from './browser.mjs';
+
+export const suiteDir = join(root, 'test/wasi-testsuite/wasm32-wasip3');
+/** How long a test may take to end once its operations are done. */
+const WAIT_MS = 20000;
+/** How long a read waits for its bytes. */
+const READ_MS = 10000;
+/** What this runner cannot carry out yet, and which work brings it. */
+const NOT_YET = {
+  request: 'HTTP requests to the component (wasi:http serving: issue 14)',
+  connect: 'TCP/UDP connections to the component (wasi:sockets: issue 15)',
+  send: 'TCP/UDP connections to the component (wasi:sockets: issue 15)',
+  recv: 'TCP/UDP connections to the component (wasi:sockets: issue 15)',
+  kill: 'stopping a served component (wasi:http serving: issue 14)',
+};
+
+/** Every test's name, sorted. */
+export function testNames() {
+  return readdirSync(suiteDir).filter((f) => f.endsWith('.wasm')).map((f) => f.replace(/\.wasm$/, '')).sort();
+}
+
+/** A test's operations, in the manifest's new form (a legacy manifest converted as the runner does). */
+export function manifest(name) {
+  const file = join(suiteDir, `${name}.json`);
+  const m = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  if (m.operations) return m;
+  const ops = [{ type: 'run', args: m.args, env: m.env, root: m.root }];
+  if (m.stdout != null) ops.push({ type: 'read', id: 'stdout', payload: m.stdout });
+  if (m.stderr != null) ops.push({ type: 'read', id: 'stderr', payload: m.stderr });
+  ops.push({ type: 'wait', exit_code: m.exit_code ?? 0 });
+  return { operations: ops };
+}
+
+const show = (s) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
+
+/** Run one test in the page; returns { name, result: 'pass'|'fail'|'skip', reason }. */
+async function runOne(page, url, name) {
+  const m = manifest(name);
+  const missing = m.operations.map((o) => NOT_YET[o.type]).find(Boolean) ?? (m.servers ? NOT_YET.request : null);
+  if (missing) return { name, result: 'skip', reason: `needs ${missing}` };
+  const fail = (reason) => ({ name, result: 'fail', reason });
+  let waited = false;
+  try {
+    for (const op of m.operations) {
+      switch (op.type) {
+        case 'run': {
+          if (op.root) return fail(`needs a preopened directory (${op.root} as /): wasi:filesystem is issue 12`);
+          const args = [`${name}.wasm`, ...(op.args ?? [])];
+          await page.evaluate(([u, a, e]) => globalThis.suite.run(u, a, e), [`${url}/test/wasi-testsuite/wasm32-wasip3/${name}.wasm`, args, op.env ?? {}]);
+          break;
+        }
+        case 'write':
+          await page.evaluate(([id, p]) => globalThis.suite.write(id, p), [op.id, op.payload ?? '']);
+          break;
+        case 'read': {
+          const want = op.payload ?? '';
+          const got = await page.evaluate(([id, n, t]) => globalThis.suite.read(id, n, t), [op.id ?? 'stdout', want.length, READ_MS]);
+          if (got !== want) return fail(`read ${op.id ?? 'stdout'}: expected ${show(want)}, got ${show(got)}`);
+          break;
+        }
+        case 'wait': {
+          waited = true;
+          const r = await page.evaluate((t) => globalThis.suite.wait(t), WAIT_MS);
+          if (!r) return fail(`did not end within ${WAIT_MS / 1000} s`);
+          const tail = `${r.stderr ? ` stderr: ${show(r.stderr.trim())}` : ''}`;
+          if ('error' in r) return fail(`${r.kind === 'trap' ? 'trapped' : 'failed'}: ${r.error.split('\n')[0]}${tail}`);
+          const want = op.exit_code ?? 0;
+          if (r.exitCode !== want) return fail(`exit code ${r.exitCode}, expected ${want}${tail}`);
+          break;
+        }
+        default:
+          return fail(`unknown operation ${op.type}`);
+      }
+    }
+    return waited ? { name, result: 'pass', reason: '' } : fail('the manifest never waits for the end');
+  } finally {
+    await page.evaluate(() => globalThis.suite.kill()).catch(() => {});
+  }
+}
+
+/** Run the named tests (all by default); returns one row per test. */
+export async function runSuite(names = testNames(), { log = () => {} } = {}) {
+  const session = await openPage('/test/pages/wasi-testsuite.html');
+  const { page } = session;
+  try {
+    await page.waitForFunction(() => globalThis.suiteReady === true, null, { timeout: 60000 });
+    const rows = [];
+    for (const name of names) {
+      let row;
+      try {
+        row = await runOne(page, session.url, name);
+      } catch (e) {
+        row = { name, result: 'fail', reason: `the runner failed: ${String(e?.message ?? e).split('\n')[0]}` };
+        await page.reload();
+        await page.waitForFunction(() => globalThis.suiteReady === true, null, { timeout: 60000 });
+      }
+      log(row);
+      rows.push(row);
+    }
+    return rows;
+  } finally {
+    await session.close();
+  }
+}
+
+/** The rows as a text table. */
+export function formatTable(rows) {
+  const w = Math.max(4, ...rows.map((r) => r.name.length));
+  const lines = [`${'test'.padEnd(w)}  result  reason`, `${'-'.repeat(w)}  ------  ------`];
+  for (const r of rows) lines.push(`${r.name.padEnd(w)}  ${r.result.padEnd(6)}  ${r.reason}`);
+  const count = (k) => rows.filter((r) => r.result === k).length;
+  lines.push('', `${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped`);
+  return lines.join('\n');
+}
+
+/** The tests STATUS.md lists as not passing, with their reasons. */
+export function statusList(file = join(root, 'test/wasi-testsuite/STATUS.md')) {
+  const out = new Map();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\| `([^`]+)` \| (fail|skip) \| (.*) \|$/.exec(line);
+    if (m) out.set(m[1], { result: m[2], reason: m[3] });
+  }
+  return out;
+}
+
+export { basename };

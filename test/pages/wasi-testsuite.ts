@@ -1,0 +1,81 @@
+// The page side of `npm run wasi-testsuite`: runs one test component through the page API (the
+// built library, as a deployment loads it) and carries out the manifest's operations that the
+// node side sends: run, write (stdin), read (stdout, stderr), wait, kill.
+import type { ComponentHandle, LoadOptions } from '../../src/index.ts';
+
+type Lib = { loadComponent(src: string, o: LoadOptions): Promise<ComponentHandle> };
+
+interface Running {
+  handle: ComponentHandle | null;
+  stdin: ReadableStreamDefaultController<Uint8Array> | null;
+  text: { stdout: string; stderr: string };
+  ended: { stdout: boolean; stderr: boolean };
+  wake: (() => void) | null;
+  done: Promise<{ exitCode: number } | { error: string; kind: string }>;
+}
+
+let current: Running | null = null;
+
+function output(r: Running, id: 'stdout' | 'stderr') {
+  const dec = new TextDecoder();
+  return new WritableStream<Uint8Array>({
+    write(chunk) { r.text[id] += dec.decode(chunk, { stream: true }); r.wake?.(); },
+    close() { r.ended[id] = true; r.wake?.(); },
+    abort() { r.ended[id] = true; r.wake?.(); },
+  });
+}
+
+const api = {
+  /** Load and run a component: args (argv[0] first), env, preopens by guest path. */
+  async run(url: string, args: string[], env: Record<string, string>): Promise<void> {
+    const lib = (await import('/dist/wasip3-web.js' as string)) as Lib;
+    const r: Running = {
+      handle: null, stdin: null, text: { stdout: '', stderr: '' }, ended: { stdout: false, stderr: false }, wake: null,
+      done: Promise.resolve({ exitCode: -1 }),
+    };
+    current = r;
+    const stdin = new ReadableStream<Uint8Array>({ start(c) { r.stdin = c; } });
+    r.done = (async () => {
+      try {
+        r.handle = await lib.loadComponent(url, { args, env, stdin, stdout: output(r, 'stdout'), stderr: output(r, 'stderr') });
+        return await r.handle.run();
+      } catch (e) {
+        const err = e as Error & { kind?: string };
+        return { error: `${err.name}: ${err.message}`, kind: err.kind ?? 'error' };
+      } finally {
+        r.ended.stdout = r.ended.stderr = true;
+        r.wake?.();
+      }
+    })();
+  },
+  write(id: string, payload: string): void {
+    if (id !== 'stdin' || !current?.stdin) throw new Error(`cannot write to ${id}`);
+    current.stdin.enqueue(new TextEncoder().encode(payload));
+  },
+  /** Read n characters of stdout or stderr (fewer at its end), within timeoutMs. */
+  async read(id: 'stdout' | 'stderr', n: number, timeoutMs: number): Promise<string> {
+    const r = current!;
+    const deadline = performance.now() + timeoutMs;
+    while (r.text[id].length < n && !r.ended[id] && performance.now() < deadline) {
+      await new Promise<void>((res) => { r.wake = res; setTimeout(res, 50); });
+    }
+    const got = r.text[id].slice(0, n);
+    r.text[id] = r.text[id].slice(n);
+    return got;
+  },
+  /** Close stdin and wait for the end: the exit code, or the error; null on a timeout. */
+  async wait(timeoutMs: number) {
+    const r = current!;
+    try { r.stdin?.close(); } catch { /* already closed */ }
+    const timeout = new Promise<null>((res) => setTimeout(() => res(null), timeoutMs));
+    const out = await Promise.race([r.done, timeout]);
+    return out && { ...out, stdout: r.text.stdout, stderr: r.text.stderr };
+  },
+  kill(): void {
+    current?.handle?.terminate();
+    current = null;
+  },
+};
+
+(globalThis as unknown as { suite: typeof api }).suite = api;
+(globalThis as unknown as { suiteReady: boolean }).suiteReady = true;
