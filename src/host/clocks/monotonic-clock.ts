@@ -26,7 +26,9 @@ export function monotonicClock() {
   return {
     now: neverSuspends(nowNs),
     getResolution: neverSuspends(resolutionNs),
-    waitUntil: async (when: bigint): Promise<void> => { const d = when - nowNs(); if (d > 0n) await sleep(d); },
-    waitFor: async (howLong: bigint): Promise<void> => { if (howLong > 0n) await sleep(howLong); },
+    // A time already past returns at once (no Promise), so the guest's call completes without
+    // blocking and a future polled once after that time is ready (multi-clock-wait).
+    waitUntil: (when: bigint): Promise<void> | undefined => { const d = when - nowNs(); return d > 0n ? sleep(d) : undefined; },
+    waitFor: (howLong: bigint): Promise<void> | undefined => (howLong > 0n ? sleep(howLong) : undefined),
   };
 }

@@ -322,6 +322,9 @@ export function fromHostStream(v: unknown, t: ValType | null, store: Store): Sha
         await writer.write(v as ArrayLike<unknown>);
       } else if (v instanceof ReadableStream) {
         const r = (v as ReadableStream<ArrayLike<unknown>>).getReader();
+        // A reader that drops while the source has nothing to give cancels the source at once
+        // (stdin: the guest's future says ok without waiting for more input).
+        stream.whenDropped(() => { void r.cancel().catch(() => {}); });
         for (;;) {
           const { done, value } = await r.read();
           if (done) break;

@@ -113,7 +113,18 @@ export class SharedStream {
     if (!this.dropped) {
       this.dropped = true;
       if (this.pendingBuffer) this.resetAndNotifyPending(CopyResult.DROPPED);
+      const w = this.dropWatchers;
+      this.dropWatchers = null;
+      w?.forEach((f) => f());
     }
+  }
+
+  private dropWatchers: (() => void)[] | null = null;
+  /** Call f once either end drops (at once if one has): a host end that waits on its own
+   * source (a ReadableStream) learns that nobody will take what it brings. */
+  whenDropped(f: () => void): void {
+    if (this.dropped) f();
+    else (this.dropWatchers ??= []).push(f);
   }
 
   read(inst: ComponentInstance | null, dst: WritableBuffer, onCopy: OnCopy, onCopyDone: OnCopyDone): void {
@@ -180,7 +191,18 @@ export class SharedFuture {
     if (!this.dropped) {
       this.dropped = true;
       if (this.pendingBuffer) this.resetAndNotifyPending(CopyResult.DROPPED);
+      const w = this.dropWatchers;
+      this.dropWatchers = null;
+      w?.forEach((f) => f());
     }
+  }
+
+  private dropWatchers: (() => void)[] | null = null;
+  /** Call f once either end drops (at once if one has): a host end that waits on its own
+   * source (a ReadableStream) learns that nobody will take what it brings. */
+  whenDropped(f: () => void): void {
+    if (this.dropped) f();
+    else (this.dropWatchers ??= []).push(f);
   }
 
   read(inst: ComponentInstance | null, dst: WritableBuffer, onCopyDone: OnCopyDone): void {
