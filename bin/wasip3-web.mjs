@@ -1,37 +1,70 @@
 #!/usr/bin/env node
-// wasip3-web run <component.wasm> [--env K=V]... [-- args...]
-// Runs a WASI 0.3 command component in headless Chromium through the page API: serves it on
-// loopback, streams its stdout and stderr here, feeds it this process's stdin, and exits with
-// its exit code. WASIP3WEB_CHROMIUM names the Chromium (default /usr/bin/chromium).
+// wasip3-web run [options] <component.wasm> [args...]
+// Runs a WASI command component (0.3, or 0.2) in headless Chromium through the page API, in
+// `wasmtime run`'s convention: options before the component, everything after it is the
+// component's arguments, argv[0] the component file's base name. Serves it on loopback,
+// streams its stdout and stderr here, feeds it this process's stdin, and exits with its exit
+// code. WASIP3WEB_CHROMIUM names the Chromium (default /usr/bin/chromium).
 import { createServer } from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
-const usage = 'usage: wasip3-web run <component.wasm> [--env K=V]... [-- args...]';
+const usage = `usage: wasip3-web run [options] <component.wasm> [args...]
 
-function parseArgs(argv) {
-  if (argv[0] !== 'run' || !argv[1]) { console.error(usage); process.exit(2); }
-  const file = argv[1];
-  const env = {};
-  let args = [];
-  for (let k = 2; k < argv.length; k++) {
-    if (argv[k] === '--') { args = argv.slice(k + 1); break; }
-    if (argv[k] === '--env') {
-      const kv = argv[++k] ?? '';
-      const eq = kv.indexOf('=');
-      if (eq <= 0) { console.error(`--env takes KEY=VALUE, got "${kv}"`); process.exit(2); }
-      env[kv.slice(0, eq)] = kv.slice(eq + 1);
-    } else { console.error(`unknown option ${argv[k]}\n${usage}`); process.exit(2); }
-  }
-  return { file: resolve(file), env, args: [file, ...args] };
+Runs a WASI command component in headless Chromium (wasi:cli/run@0.3.x, else 0.2.x).
+
+options (before the component; --opt value or --opt=value):
+  --env K=V          set an environment variable (--env K passes this process's K)
+  --dir HOST::GUEST  preopen a host directory (needs wasi:filesystem: not yet supported)
+  --argv0 NAME       argv[0] for the component (default: the component file's base name)
+  --help             this text`;
+
+function fail(message) {
+  console.error(`wasip3-web: ${message}\n\n${usage}`);
+  process.exit(2);
 }
 
-const { file, env, args } = parseArgs(process.argv.slice(2));
+/** The command line, in wasmtime run's convention. */
+function parseArgs(argv) {
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') { console.log(usage); process.exit(0); }
+  if (argv[0] !== 'run') fail(argv[0] ? `unknown command "${argv[0]}"` : 'no command given');
+  const env = {};
+  const dirs = [];
+  let argv0 = null;
+  let k = 1;
+  for (; k < argv.length && argv[k].startsWith('-'); k++) {
+    const a = argv[k];
+    if (a === '--help' || a === '-h') { console.log(usage); process.exit(0); }
+    if (a === '--') { k++; break; }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    if (!['--env', '--dir', '--argv0'].includes(name)) fail(`unknown option "${name}"`);
+    const value = eq > 0 ? a.slice(eq + 1) : argv[++k];
+    if (value === undefined) fail(`${name} needs a value`);
+    if (name === '--env') {
+      const i = value.indexOf('=');
+      if (i === 0) fail(`--env takes KEY=VALUE or KEY, got "${value}"`);
+      if (i < 0) { if (process.env[value] !== undefined) env[value] = process.env[value]; } else env[value.slice(0, i)] = value.slice(i + 1);
+    } else if (name === '--dir') {
+      const [host, guest = host] = value.split('::');
+      if (!host) fail(`--dir takes HOST::GUEST or HOST, got "${value}"`);
+      dirs.push({ host, guest });
+    } else argv0 = value;
+  }
+  const file = argv[k];
+  if (!file) fail('no component given');
+  let rest = argv.slice(k + 1);
+  if (rest[0] === '--') rest = rest.slice(1);
+  return { file: resolve(file), env, dirs, args: [argv0 ?? basename(file), ...rest] };
+}
+
+const { file, env, dirs, args } = parseArgs(process.argv.slice(2));
 if (!existsSync(file)) { console.error(`wasip3-web: no such file: ${file}`); process.exit(2); }
+if (dirs.length) { console.error(`wasip3-web: --dir ${dirs[0].host}::${dirs[0].guest}: preopened directories need wasi:filesystem, which is not supported yet`); process.exit(2); }
 if (!existsSync(join(pkg, 'dist/wasip3-web.iife.js'))) {
   execFileSync(process.execPath, [join(pkg, 'scripts/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
