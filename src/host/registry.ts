@@ -15,6 +15,7 @@ import { random as p2random } from './p2/random.js';
 import { filesystem as p2filesystem } from './p2/filesystem.js';
 import { sockets as p2sockets } from './p2/sockets.js';
 import { http as p2http } from './p2/http.js';
+import { keyvalue, keyvalueDraft } from './keyvalue/index.js';
 
 /** One package's host for one component. */
 export interface PackageHost {
@@ -52,6 +53,7 @@ export const PACKAGES: readonly HostPackage[] = [
   pkg('wasi:filesystem', '0.2', p2filesystem),
   pkg('wasi:sockets', '0.2', p2sockets),
   pkg('wasi:http', '0.2', p2http),
+  keyvalue, keyvalueDraft,
 ];
 
 /** Whether a package version serves an import's version. */
