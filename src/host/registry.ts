@@ -5,9 +5,11 @@
 // package is a folder plus a line here (and, if it takes grants, a field in grants.ts).
 import { LinkError, type HostImports, type Instance } from '../runtime/index.js';
 import type { ComponentState } from './state.js';
+import { parseInterfaceName, serves } from './interface-names.js';
 import { cli } from './cli/index.js';
 import { clocks } from './clocks/index.js';
 import { random } from './random/index.js';
+import { messaging } from './messaging/index.js';
 import { io as p2io } from './p2/io.js';
 import { cli as p2cli } from './p2/cli.js';
 import { clocks as p2clocks } from './p2/clocks.js';
@@ -46,6 +48,7 @@ export const PACKAGES: readonly HostPackage[] = [
   pkg('wasi:cli', '0.3', cli),
   pkg('wasi:clocks', '0.3', clocks),
   pkg('wasi:random', '0.3', random),
+  { name: 'wasi:messaging', version: '0.2.0-draft', create: messaging },
   pkg('wasi:io', '0.2', p2io),
   pkg('wasi:cli', '0.2', p2cli),
   pkg('wasi:clocks', '0.2', p2clocks),
@@ -55,21 +58,6 @@ export const PACKAGES: readonly HostPackage[] = [
   pkg('wasi:http', '0.2', p2http),
   keyvalue, keyvalueDraft,
 ];
-
-/** Whether a package version serves an import's version. */
-export function serves(served: string, wanted: string): boolean {
-  if (served.includes('-') || wanted.includes('-')) return served === wanted;
-  const [a = '', b = ''] = served.split('.');
-  const [x = '', y = ''] = wanted.split('.');
-  if (a !== x) return false;
-  return a !== '0' || b === y;
-}
-
-/** `ns:pkg/iface@version` into its parts (null for a name that is not an interface). */
-export function parseInterfaceName(name: string): { pkg: string; iface: string; version: string } | null {
-  const m = /^([a-z][a-z0-9-]*:[a-z][a-z0-9-]*)\/([a-z][a-z0-9-]*)(?:@(.+))?$/.exec(name);
-  return m ? { pkg: m[1]!, iface: m[2]!, version: m[3] ?? '' } : null;
-}
 
 /** The host for one component: its import objects and the package hosts behind them. */
 export interface Linked { imports: HostImports; hosts: PackageHost[] }
