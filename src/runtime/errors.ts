@@ -17,6 +17,15 @@ export class LinkError extends Error {
   }
 }
 
+/** A component that breaks a validation rule of Binary.md / Explainer.md: the message names the
+ * rule, `offset` is the byte offset of the definition that breaks it. */
+export class ValidationError extends LinkError {
+  constructor(readonly rule: string, readonly offset: number) {
+    super(`invalid component: ${rule} (at byte offset ${offset})`);
+    this.name = 'ValidationError';
+  }
+}
+
 export function trap(message: string): never {
   throw new Trap(message);
 }

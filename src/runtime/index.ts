@@ -6,7 +6,8 @@ import {
   compileComponent, instantiate, type CompiledComponent, type FuncEntry, type HostImports, type InstanceValue, type Item,
 } from './instantiate.js';
 
-export { Trap, LinkError } from './errors.js';
+export { Trap, LinkError, ValidationError } from './errors.js';
+export { validateComponent } from './validate/index.js';
 export { MalformedError } from './binary/reader.js';
 export { isComponent } from './binary/decode.js';
 export { compileComponent, type CompiledComponent, type FuncEntry, type HostImports, type InstanceValue, type Item };

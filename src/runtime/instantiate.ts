@@ -5,6 +5,7 @@ import type {
   Alias, Canon, CanonOpts, ComponentAst, Decl, Definition, ExternDesc, Sort, TypeDef, ValTypeRef,
 } from './binary/ast.js';
 import { decodeComponent } from './binary/decode.js';
+import { validateComponent } from './validate/index.js';
 import { MalformedError } from './binary/reader.js';
 import { camel } from './abi/values.js';
 import { LinkError, Trap, asTrap } from './errors.js';
@@ -90,8 +91,14 @@ export async function compileComponent(bytes: Uint8Array): Promise<CompiledCompo
     }
   };
   walk(ast);
+  // Validation runs while the engine compiles the core modules.
+  try {
+    validateComponent(ast);
+  } catch (e) {
+    void Promise.allSettled(jobs);
+    throw e;
+  }
   await Promise.all(jobs);
-  validateComponent(ast);
   return { ast, modules };
 }
 
@@ -570,36 +577,3 @@ function sameShape(a: FuncType, b: FuncType): boolean {
   const s = (t: ValType | null) => (t ? typeToString(t).replace(/own<[^>]*>/g, 'own').replace(/borrow<[^>]*>/g, 'borrow') : '_');
   return a.params.every((p, i) => p.name === b.params[i]!.name && s(p.t) === s(b.params[i]!.t)) && s(a.result) === s(b.result);
 }
-
-// ---- Static validation the decoder leaves to us
-
-function validateComponent(ast: ComponentAst): void {
-  const walkTypes = (defs: Definition[]) => {
-    for (const d of defs) {
-      if (d.kind === 'type') checkTypeDef(d.type);
-      if (d.kind === 'component') walkTypes(d.component.definitions);
-    }
-  };
-  walkTypes(ast.definitions);
-}
-
-function checkTypeDef(t: TypeDef, inType = false): void {
-  switch (t.k) {
-    case 'record': if (t.fields.length === 0) bad('record type must have at least one field'); break;
-    case 'variant': if (t.cases.length === 0) bad('variant type must have at least one case'); break;
-    case 'tuple': if (t.ts.length === 0) bad('tuple type must have at least one type'); break;
-    case 'flags':
-      if (t.names.length === 0) bad('flags must have at least one entry');
-      if (t.names.length > 32) bad('cannot have more than 32 flags');
-      break;
-    case 'enum': if (t.names.length === 0) bad('enum type must have at least one variant'); break;
-    case 'resource': if (inType) bad('resources can only be defined within a concrete component'); break;
-  }
-  if ((t.k === 'stream' || t.k === 'future') && t.t && 'prim' in t.t && t.t.prim === 'char' && t.k === 'stream') {
-    bad('`stream<char>` is not valid');
-  }
-  if (t.k === 'instance' || t.k === 'component') {
-    for (const d of t.decls) if (d.kind === 'type') checkTypeDef(d.type, true);
-  }
-}
-

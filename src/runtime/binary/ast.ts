@@ -58,18 +58,35 @@ export type AliasTarget =
 
 export interface Alias { sort: Sort; target: AliasTarget }
 
+/** An extern name's attribute (Binary.md `0x02` names): 0x00 implements, 0x02 external-id. */
+export interface NameAttr { tag: number; value: string }
+
 /** Declarations inside component and instance types. */
 export type Decl =
   | { kind: 'core-type'; type: CoreTypeDef }
   | { kind: 'type'; type: TypeDef }
   | { kind: 'alias'; alias: Alias }
-  | { kind: 'import'; name: string; desc: ExternDesc }
-  | { kind: 'export'; name: string; desc: ExternDesc };
+  | { kind: 'import'; name: string; attrs?: NameAttr[]; desc: ExternDesc }
+  | { kind: 'export'; name: string; attrs?: NameAttr[]; desc: ExternDesc };
 
 export type CoreValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref' | 'ref';
 export type CoreTypeDef =
   | { k: 'func'; params: CoreValType[]; results: CoreValType[] }
-  | { k: 'module'; decls: unknown[] };
+  | { k: 'module'; decls: ModuleDecl[] };
+
+/** A core import or export description, as written in a module type. */
+export type CoreExternDesc =
+  | { k: 'func'; type: number }
+  | { k: 'table'; elem: CoreValType; min: number; max: number | null }
+  | { k: 'memory'; min: number; max: number | null; shared: boolean; mem64: boolean }
+  | { k: 'global'; t: CoreValType; mut: boolean }
+  | { k: 'tag'; type: number };
+
+export type ModuleDecl =
+  | { k: 'import'; module: string; name: string; desc: CoreExternDesc }
+  | { k: 'type'; type: CoreTypeDef }
+  | { k: 'alias'; count: number; idx: number }
+  | { k: 'export'; name: string; desc: CoreExternDesc };
 
 export type StringEncoding = 'utf8' | 'utf16' | 'latin1+utf16';
 export interface CanonOpts {
@@ -106,7 +123,7 @@ export type CoreInstanceExpr =
 
 export type InstanceExpr =
   | { kind: 'instantiate'; component: number; args: { name: string; sort: Sort; idx: number }[] }
-  | { kind: 'exports'; exports: { name: string; sort: Sort; idx: number }[] };
+  | { kind: 'exports'; exports: { name: string; attrs?: NameAttr[]; sort: Sort; idx: number }[] };
 
 /** One definition, in binary order; each appends to one index space (or none). */
 export type Definition =
@@ -119,8 +136,8 @@ export type Definition =
   | { kind: 'type'; type: TypeDef }
   | { kind: 'canon'; canon: Canon }
   | { kind: 'start'; func: number; args: number[]; results: number }
-  | { kind: 'import'; name: string; desc: ExternDesc }
-  | { kind: 'export'; name: string; sort: Sort; idx: number; desc: ExternDesc | null };
+  | { kind: 'import'; name: string; attrs?: NameAttr[]; desc: ExternDesc }
+  | { kind: 'export'; name: string; attrs?: NameAttr[]; sort: Sort; idx: number; desc: ExternDesc | null };
 
 export interface ComponentAst {
   definitions: Definition[];

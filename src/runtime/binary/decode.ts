@@ -2,8 +2,8 @@
 // order. It checks the shape of the bytes only; validation of meaning is instantiate.ts's.
 import { MalformedError, Reader } from './reader.js';
 import type {
-  Alias, AliasTarget, Canon, CanonOpts, ComponentAst, CoreInstanceExpr, CoreSort, CoreTypeDef,
-  CoreValType, Decl, DefValType, Definition, ExternDesc, InstanceExpr, PrimName, Sort, TypeDef,
+  Alias, AliasTarget, Canon, CanonOpts, ComponentAst, CoreExternDesc, CoreInstanceExpr, CoreSort, CoreTypeDef,
+  CoreValType, Decl, DefValType, Definition, ExternDesc, InstanceExpr, ModuleDecl, NameAttr, PrimName, Sort, TypeDef,
   ValTypeRef,
 } from './ast.js';
 
@@ -52,6 +52,11 @@ function readComponent(r: Reader): ComponentAst {
   const definitions: Definition[] = [];
   const offsets: number[] = [];
   const push = (d: Definition, at: number) => { definitions.push(d); offsets.push(at); };
+  // A vector section: each item is recorded at its own offset, for validation errors.
+  const items = (s: Reader, item: (x: Reader) => Definition) => {
+    const n = s.u32();
+    for (let i = 0; i < n; i++) { const at = s.pos; push(item(s), at); }
+  };
   while (!r.done) {
     const sectionAt = r.pos;
     const id = r.byte();
@@ -61,13 +66,13 @@ function readComponent(r: Reader): ComponentAst {
     switch (id) {
       case 0: s.name(); s.pos = s.end; break; // custom sections carry no semantics
       case 1: push({ kind: 'core-module', bytes: s.bytesN(size), offset: at }, at); break;
-      case 2: for (const expr of s.vec(coreInstanceExpr)) push({ kind: 'core-instance', expr }, at); break;
-      case 3: for (const type of s.vec(coreType)) push({ kind: 'core-type', type }, at); break;
+      case 2: items(s, (x) => ({ kind: 'core-instance', expr: coreInstanceExpr(x) })); break;
+      case 3: items(s, (x) => ({ kind: 'core-type', type: coreType(x) })); break;
       case 4: push({ kind: 'component', component: readComponent(s) }, at); break;
-      case 5: for (const expr of s.vec(instanceExpr)) push({ kind: 'instance', expr }, at); break;
-      case 6: for (const alias of s.vec(readAlias)) push({ kind: 'alias', alias }, at); break;
-      case 7: for (const type of s.vec(typeDef)) push({ kind: 'type', type }, at); break;
-      case 8: for (const canon of s.vec(readCanon)) push({ kind: 'canon', canon }, at); break;
+      case 5: items(s, (x) => ({ kind: 'instance', expr: instanceExpr(x) })); break;
+      case 6: items(s, (x) => ({ kind: 'alias', alias: readAlias(x) })); break;
+      case 7: items(s, (x) => ({ kind: 'type', type: typeDef(x) })); break;
+      case 8: items(s, (x) => ({ kind: 'canon', canon: readCanon(x) })); break;
       case 9: {
         const func = s.u32();
         const args = s.vec((x) => x.u32());
@@ -75,8 +80,8 @@ function readComponent(r: Reader): ComponentAst {
         push({ kind: 'start', func, args, results }, at);
         break;
       }
-      case 10: for (const d of s.vec(importDecl)) push({ kind: 'import', ...d }, at); break;
-      case 11: for (const d of s.vec(exportDef)) push({ kind: 'export', ...d }, at); break;
+      case 10: items(s, (x) => ({ kind: 'import', ...importDecl(x) })); break;
+      case 11: items(s, (x) => ({ kind: 'export', ...exportDef(x) })); break;
       default: r.fail(`malformed section id: ${id}`, sectionAt);
     }
     if (!s.done) s.fail('unexpected content after last item in section');
@@ -106,21 +111,22 @@ function sort(r: Reader): Sort {
   return r.fail(`invalid sort byte 0x${b.toString(16)}`, at);
 }
 
-/** importname' / exportname': a discriminator byte then the name. */
-function externName(r: Reader): string {
+/** importname' / exportname': a discriminator byte then the name, and its attributes if any. */
+function externName(r: Reader): { name: string; attrs?: NameAttr[] } {
   const at = r.pos;
   const b = r.byte();
-  if (b === 0x00 || b === 0x01) return r.name();
+  if (b === 0x00 || b === 0x01) return { name: r.name() };
   if (b === 0x02) {
-    // A name with attributes (implements, external-id...): each a tag byte and a string.
-    const n = r.name();
+    // A name with attributes (0x00 implements, 0x02 external-id...): each a tag byte and a string.
+    const name = r.name();
     const count = r.u32();
+    const attrs: NameAttr[] = [];
     for (let i = 0; i < count; i++) {
       const tag = r.byte();
       if (tag > 0x02) r.fail(`invalid leading byte (0x${tag.toString(16)}) for component name attribute`, r.pos - 1);
-      r.name();
+      attrs.push({ tag, value: r.name() });
     }
-    return n;
+    return { name, attrs };
   }
   return r.fail(`invalid leading byte (0x${b.toString(16)}) for component name`, at);
 }
@@ -153,7 +159,7 @@ function instanceExpr(r: Reader): InstanceExpr {
     return { kind: 'instantiate', component, args };
   }
   if (b === 0x01) {
-    return { kind: 'exports', exports: r.vec((x) => ({ name: externName(x), sort: sort(x), idx: x.u32() })) };
+    return { kind: 'exports', exports: r.vec((x) => ({ ...externName(x), sort: sort(x), idx: x.u32() })) };
   }
   return r.fail(`invalid instance expression 0x${b.toString(16)}`, at);
 }
@@ -191,22 +197,23 @@ function coreValType(r: Reader): CoreValType {
   return r.fail(`invalid core value type 0x${b.toString(16)}`, at);
 }
 
-function limits(r: Reader): void {
+function limits(r: Reader): { min: number; max: number | null; shared: boolean; mem64: boolean } {
   const flags = r.byte();
   const wide = (flags & 0x04) !== 0;
-  if (wide) r.s33(); else r.u32();
-  if (flags & 0x01) { if (wide) r.s33(); else r.u32(); }
+  const min = wide ? r.s33() : r.u32();
+  const max = flags & 0x01 ? (wide ? r.s33() : r.u32()) : null;
+  return { min, max, shared: (flags & 0x02) !== 0, mem64: wide };
 }
 
-function coreImportDesc(r: Reader): unknown {
+function coreImportDesc(r: Reader): CoreExternDesc {
   const at = r.pos;
   const b = r.byte();
   switch (b) {
-    case 0x00: return { func: r.u32() };
-    case 0x01: coreValType(r); limits(r); return { table: true };
-    case 0x02: limits(r); return { memory: true };
-    case 0x03: coreValType(r); r.byte(); return { global: true };
-    case 0x04: r.byte(); return { tag: r.u32() };
+    case 0x00: return { k: 'func', type: r.u32() };
+    case 0x01: { const elem = coreValType(r); const l = limits(r); return { k: 'table', elem, min: l.min, max: l.max }; }
+    case 0x02: return { k: 'memory', ...limits(r) };
+    case 0x03: { const t = coreValType(r); const m = r.byte(); if (m > 1) r.fail('malformed mutability', r.pos - 1); return { k: 'global', t, mut: m === 1 }; }
+    case 0x04: r.byte(); return { k: 'tag', type: r.u32() };
   }
   return r.fail(`invalid core import description 0x${b.toString(16)}`, at);
 }
@@ -224,20 +231,20 @@ function coreType(r: Reader, nested = false): CoreTypeDef {
   }
   if (b === 0x50 && nested) r.fail('invalid leading byte (0x50) for type definition: nested module types are not allowed', at);
   if (b === 0x50) {
-    const decls = r.vec((x) => {
+    const decls = r.vec((x): ModuleDecl => {
       const dat = x.pos;
       const d = x.byte();
       switch (d) {
-        case 0x00: return { import: [x.name(), x.name(), coreImportDesc(x)] };
-        case 0x01: return { type: coreType(x, true) };
+        case 0x00: return { k: 'import', module: x.name(), name: x.name(), desc: coreImportDesc(x) };
+        case 0x01: return { k: 'type', type: coreType(x, true) };
         case 0x02: {
           const s = coreSort(x);
           if (s !== 'core-type') x.fail(`invalid leading byte (0x${SORT_BYTE[s].toString(16)}) for outer alias kind`, x.pos - 1);
           const tb = x.byte();
           if (tb !== 0x01) x.fail(`invalid leading byte (0x${tb.toString(16)}) for outer alias target`, x.pos - 1);
-          return { alias: [s, x.u32(), x.u32()] };
+          return { k: 'alias', count: x.u32(), idx: x.u32() };
         }
-        case 0x03: return { export: [x.name(), coreImportDesc(x)] };
+        case 0x03: return { k: 'export', name: x.name(), desc: coreImportDesc(x) };
       }
       return x.fail(`invalid leading byte (0x${d.toString(16)}) for type definition`, dat);
     });
@@ -331,8 +338,8 @@ function decls(r: Reader, allowImports: boolean): Decl[] {
       case 0x02: return { kind: 'alias', alias: readAlias(x) };
       case 0x03:
         if (!allowImports) break;
-        return { kind: 'import', name: externName(x), desc: externDesc(x) };
-      case 0x04: return { kind: 'export', name: externName(x), desc: externDesc(x) };
+        return { kind: 'import', ...externName(x), desc: externDesc(x) };
+      case 0x04: return { kind: 'export', ...externName(x), desc: externDesc(x) };
     }
     return x.fail(`invalid ${allowImports ? 'component' : 'instance'} type declaration 0x${b.toString(16)}`, at);
   });
@@ -366,12 +373,12 @@ function typeDef(r: Reader): TypeDef {
   return defValType(r, b, at);
 }
 
-function importDecl(r: Reader): { name: string; desc: ExternDesc } {
-  return { name: externName(r), desc: externDesc(r) };
+function importDecl(r: Reader): { name: string; attrs?: NameAttr[]; desc: ExternDesc } {
+  return { ...externName(r), desc: externDesc(r) };
 }
 
-function exportDef(r: Reader): { name: string; sort: Sort; idx: number; desc: ExternDesc | null } {
-  const name = externName(r);
+function exportDef(r: Reader): { name: string; attrs?: NameAttr[]; sort: Sort; idx: number; desc: ExternDesc | null } {
+  const n = externName(r);
   const s = sort(r);
   const idx = r.u32();
   const at = r.pos;
@@ -379,7 +386,7 @@ function exportDef(r: Reader): { name: string; sort: Sort; idx: number; desc: Ex
   let desc: ExternDesc | null = null;
   if (b === 0x01) desc = externDesc(r);
   else if (b !== 0x00) r.fail(`invalid export type ascription 0x${b.toString(16)}`, at);
-  return { name, sort: s, idx, desc };
+  return { ...n, sort: s, idx, desc };
 }
 
 function canonOpts(r: Reader): CanonOpts {
