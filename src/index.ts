@@ -7,6 +7,7 @@ import { checkGrants, type Grants } from './host/grants.js';
 export type { Progress, LoadPhase, ErrorKind, HostEvent } from './channel/protocol.js';
 export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant } from './host/grants.js';
 export { GrantError } from './host/grants.js';
+export { openBucket, type KeyvalueBucket, type BucketChange, type OpenBucketOptions } from './page/keyvalue.js';
 
 /** What went wrong in a component, by kind: 'trap' (it is gone), 'link' (an import is missing or
  * mistyped), 'invalid', 'malformed' (not a valid component), 'denied', 'terminated', 'error'. */
