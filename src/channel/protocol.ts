@@ -45,10 +45,20 @@ export type ExportInfo =
 export type ErrorKind = 'trap' | 'link' | 'invalid' | 'malformed' | 'denied' | 'error';
 export interface WireError { wasip3WebError: ErrorKind; name: string; message: string; stack?: string }
 
-/** What a host package tells the page, beside calls' results (worker to page). */
+/** What a host package tells the page, beside calls' results (worker to page).
+ * - messaging-overflow: counts since the last such event for that topic (at most one per topic
+ *   per 100 ms, and the rest when the component ends). On the receiving component, `dropped`
+ *   messages its full handler queue (`capacity` messages) dropped ('drop-oldest' or
+ *   'drop-newest'); on a sending component, `waited`: sends that waited for room at a receiver
+ *   whose setting is 'block' (capacity null: the receiver's).
+ * - handler-trap: a handler the host called (an incoming message) trapped: the component is
+ *   gone (the page handle ends its worker on this event). For a message, `topic` and
+ *   `preview` (its first 64 bytes as UTF-8) say which.
+ * - handler-error: a handler returned an error for a message (the message is not retried). */
 export type HostEvent =
-  | { type: 'messaging-overflow'; topic: string; dropped: number; overflow: 'drop-oldest' | 'drop-newest' | 'block' }
-  | { type: 'handler-trap'; export: string; message: string; detail?: string };
+  | { type: 'messaging-overflow'; topic: string; overflow: 'drop-oldest' | 'drop-newest' | 'block'; capacity: number | null; dropped: number; waited: number }
+  | { type: 'handler-trap'; export: string; message: string; topic?: string; preview?: string }
+  | { type: 'handler-error'; export: string; topic: string; error: string };
 
 /** The worker's API, called from the page through Comlink. */
 export interface ComponentWorkerApi {

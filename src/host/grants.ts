@@ -2,6 +2,7 @@
 // the page (before the worker starts) and handed to every host package in the worker. Nothing
 // is granted by default beyond cli stdio, clocks and random. A package that takes grants adds
 // its field here and its check to checkGrants.
+import { topicProblem } from './messaging/topics.js';
 
 /** wasi:keyvalue: the buckets a component may open ('*': any). */
 export interface KeyvalueGrant {
@@ -10,13 +11,17 @@ export interface KeyvalueGrant {
   database?: string;
 }
 
-/** wasi:messaging: the topics a component hears and may send to (`*` one segment, `>` the rest). */
+/** wasi:messaging: the topics a component hears and may send to, as dot-separated patterns
+ * (`*` one segment, `>` one or more last segments: `orders.*`, `events.>`). */
 export interface MessagingGrant {
+  /** Topics whose messages reach the component's incoming-handler (it must export one). */
   subscribe?: string[];
+  /** Topics it may send and request to (elsewhere: permission-denied). */
   publish?: string[];
   /** Messages waiting for a slow handler (default 1,024). */
   queue?: number;
-  /** What a full queue does: drop the oldest, drop the newest, or hold the sender. */
+  /** What a full queue does: 'block' (the default: senders wait for room, nothing is lost),
+   * 'drop-oldest' or 'drop-newest' (counted, and reported as messaging-overflow events). */
   overflow?: 'drop-oldest' | 'drop-newest' | 'block';
 }
 
@@ -59,6 +64,10 @@ export function checkGrants(g: Grants): Grants {
     const m = g.messaging;
     for (const k of ['subscribe', 'publish'] as const) {
       if (m[k] !== undefined && !isStringList(m[k])) throw new GrantError(`messaging.${k} must be a list of topics`);
+      for (const t of m[k] ?? []) {
+        const bad = topicProblem(t, true);
+        if (bad) throw new GrantError(`messaging.${k}: invalid topic pattern ${JSON.stringify(t)}: ${bad}`);
+      }
     }
     if (m.queue !== undefined && !(Number.isInteger(m.queue) && m.queue > 0)) throw new GrantError('messaging.queue must be a positive integer');
     if (m.overflow !== undefined && !['drop-oldest', 'drop-newest', 'block'].includes(m.overflow)) {
