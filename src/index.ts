@@ -8,6 +8,7 @@ export type { Progress, LoadPhase, ErrorKind, HostEvent } from './channel/protoc
 export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant } from './host/grants.js';
 export { GrantError } from './host/grants.js';
 export { openBucket, type KeyvalueBucket, type BucketChange, type OpenBucketOptions } from './page/keyvalue.js';
+export { messaging, type PageMessage, type PublishOptions, type RequestOptions, type Subscription } from './page/messaging.js';
 
 /** What went wrong in a component, by kind: 'trap' (it is gone), 'link' (an import is missing or
  * mistyped), 'invalid', 'malformed' (not a valid component), 'denied', 'terminated', 'error'. */
@@ -212,10 +213,14 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
   ]);
   outputDone.catch(() => {}); // awaited by run(); no unhandled rejection when nobody runs
 
+  // Host events the handle acts on (a handler's trap ends the component), once it exists.
+  let early: HostEvent | null = null;
+  let onHostEvent = (e: HostEvent) => { if (e.type === 'handler-trap') early ??= e; };
+
   let infos: ExportInfo[];
   try {
     const progress = options.onProgress ? Comlink.proxy(options.onProgress) : undefined;
-    const events = options.onEvent ? Comlink.proxy(options.onEvent) : undefined;
+    const events = Comlink.proxy((e: HostEvent) => { options.onEvent?.(e); onHostEvent(e); });
     infos = await Promise.race([api.load(Comlink.transfer(req as LoadRequest, transfer), progress, events), failure]);
   } catch (e) {
     worker.terminate();
@@ -245,6 +250,15 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
       throw err;
     }
   };
+
+  // A handler the host called (an incoming message) trapped: pending calls reject with the
+  // trap, and the worker ends, as for a trap in a call from the page.
+  onHostEvent = (e) => {
+    if (e.type !== 'handler-trap' || terminated) return;
+    workerFailed(new ComponentError('trap', `${e.export}: ${e.message}`, 'Trap'));
+    terminate();
+  };
+  if (early) onHostEvent(early);
 
   const exports: Record<string, ExportedFunction | Record<string, ExportedFunction>> = {};
   for (const info of infos) {
