@@ -75,7 +75,9 @@ class Names {
         if (!known) fail(`static resource name is not known in this context: \`${p.resource}\``);
       }
     }
-    if (e.sort === 'type' && e.t.k === 'resource') {
+    // A synthesized instance's type exports name no resource for its functions (they keep the
+    // identity of the type they re-export), so annotated functions there cannot refer to them.
+    if (e.sort === 'type' && e.t.k === 'resource' && this.what !== 'instance export') {
       const ns = this.resNames.get(e.t);
       if (ns) ns.push(name); else this.resNames.set(e.t, [name]);
     }
@@ -283,7 +285,6 @@ function canon(c: Canon, sp: Scope): void {
       if (o.async && !f.async) fail('the `async` canonical option requires an async function type');
       if (o.callback !== undefined && !o.async) fail('canonical option `callback` requires `async`');
       if (o.postReturn !== undefined && o.async) fail('canonical option `post-return` cannot be used with `async`');
-      if (o.async && o.callback === undefined) fail('canonical option `callback` is required for an `async` lift (stackful lifts need the 🚟 feature)');
       const params = f.params.map((p) => p.t);
       const ptrParams = params.some(containsPtrs) || flatLen(params) > MAX_FLAT_PARAMS;
       const needs = {
@@ -553,9 +554,7 @@ class Validator {
       const names = new Names('instance export');
       const exports = new Map<string, Entity>();
       for (const x of e.exports) {
-        let ent = this.entityAt(x.sort, x.idx, sp);
-        // As an export definition does, a type export defines a new type index.
-        if (ent.sort === 'type') ent = { sort: 'type', t: cloneEntry(ent.t) };
+        const ent = this.entityAt(x.sort, x.idx, sp);
         names.add(x.name, x.attrs, ent);
         exports.set(x.name, ent);
       }
