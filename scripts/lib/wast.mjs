@@ -104,9 +104,10 @@ function componentForm(node, src) {
     const text = items.slice(k + 1).map((s) => dec.decode(s.v)).join(' ');
     return { name, definition, source: { text: `(component ${text})` } };
   }
-  // Rebuild the text without the wast-only `definition` keyword (and the name, which is harmless).
+  // Rebuild the text without the wast-only `definition` keyword, keeping the name: outer
+  // aliases inside may refer to it (`(alias outer $Top $M ...)`).
   const bodyStart = items[k] ? items[k].start : node.end - 1;
-  return { name, definition, source: { text: `(component ${src.slice(bodyStart, node.end - 1)})` } };
+  return { name, definition, source: { text: `(component ${name ?? ''} ${src.slice(bodyStart, node.end - 1)})` } };
 }
 
 /** A WAST value: { type, value } for scalars, nested for compounds. */
@@ -117,9 +118,11 @@ function readValues(items, from) {
     const it = items[k];
     if (it.t === 'list') { out.push(valueOf(it.items)); k++; continue; }
     if (it.t === 'atom' && /\.(const)$|^option\.|^result\./.test(it.v)) {
-      // bare form: `u8.const 0`
+      // bare form: `u8.const 0`; a bare compound (`list.const (u32.const 1) (u32.const 2)`, as
+      // a record field's value) takes the rest of the form
       const kw = it.v;
-      const argc = kw === 'option.none' ? 0 : 1;
+      const compound = /^(list|tuple|record|flags|variant)\.const$/.test(kw);
+      const argc = kw === 'option.none' ? 0 : compound ? items.length - k - 1 : 1;
       out.push(valueOf(items.slice(k, k + 1 + argc)));
       k += 1 + argc;
       continue;

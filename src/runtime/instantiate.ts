@@ -63,6 +63,7 @@ export class Scope {
   readonly coreTables: WebAssembly.Table[] = [];
   readonly coreMemories: WebAssembly.Memory[] = [];
   readonly coreGlobals: WebAssembly.Global[] = [];
+  readonly coreTags: unknown[] = [];
   readonly coreTypes: unknown[] = [];
   readonly coreModules: WebAssembly.Module[] = [];
   readonly coreInstances: CoreInstanceValue[] = [];
@@ -170,6 +171,7 @@ function getCoreExtern(sp: Scope, sort: Sort, idx: number): CoreExtern {
     case 'core-memory': return { kind: 'memory', m: get(sp.coreMemories, 'memory') };
     case 'core-table': return { kind: 'table', t: get(sp.coreTables, 'table') };
     case 'core-global': return { kind: 'global', g: get(sp.coreGlobals, 'global') };
+    case 'core-tag': return { kind: 'tag', t: get(sp.coreTags, 'tag') };
   }
   return bad(`cannot export core ${sort} from a core instance`);
 }
@@ -180,6 +182,7 @@ function pushCoreExtern(sp: Scope, e: CoreExtern): void {
     case 'memory': sp.coreMemories.push(e.m); break;
     case 'table': sp.coreTables.push(e.t); break;
     case 'global': sp.coreGlobals.push(e.g); break;
+    case 'tag': sp.coreTags.push(e.t); break;
   }
 }
 
@@ -188,7 +191,12 @@ const CORE_KIND: Record<string, CoreExtern['kind']> = { 'core-func': 'func', 'co
 async function define(compiled: CompiledComponent, d: Definition, sp: Scope, ci: ComponentInstance,
   args: Map<string, Item>, host: HostImports | null, exports: InstanceValue): Promise<void> {
   switch (d.kind) {
-    case 'core-module': sp.coreModules.push(compiled.modules.get(d)!); return;
+    case 'core-module': {
+      const m = compiled.modules.get(d)!;
+      MODULE_BYTES.set(m, d.bytes as Uint8Array);
+      sp.coreModules.push(m);
+      return;
+    }
     case 'core-type': sp.coreTypes.push(d.type); return;
     case 'core-instance': {
       const e = d.expr;
@@ -198,19 +206,25 @@ async function define(compiled: CompiledComponent, d: Definition, sp: Scope, ci:
         sp.coreInstances.push(m);
         return;
       }
-      const module = sp.coreModules[e.module] ?? bad(`unknown module ${e.module}`);
+      let module = sp.coreModules[e.module] ?? bad(`unknown module ${e.module}`);
       const importObject: Record<string, Record<string, unknown>> = {};
+      let suspends = false;
       for (const a of e.args) {
         const ci2 = sp.coreInstances[a.instance] ?? bad(`unknown core instance ${a.instance}`);
         const o: Record<string, unknown> = {};
         for (const [name, x] of ci2) {
           if (x.kind === 'func') {
             o[name] = x.f.importable;
-            if (x.f.suspends) ci.needsJSPI = true;
+            if (x.f.suspends) suspends = ci.needsJSPI = true;
           } else o[name] = x.kind === 'memory' ? x.m : x.kind === 'table' ? x.t : x.kind === 'global' ? x.g : x.t;
         }
         importObject[a.name] = o;
       }
+      // A start function that may call a lowered (suspending) import cannot run inside the
+      // engine's instantiation, which has no JSPI frame: the module is instantiated without
+      // its start section, and its start function then runs as a task of the instance.
+      const deferred = suspends ? deferredStart(module) : null;
+      if (deferred) module = deferred;
       for (const imp of WebAssembly.Module.imports(module)) {
         if (!importObject[imp.module] || !(imp.name in importObject[imp.module]!)) {
           bad(`core module import "${imp.module}" "${imp.name}" (${imp.kind}) is not provided: unknown import`);
@@ -228,6 +242,7 @@ async function define(compiled: CompiledComponent, d: Definition, sp: Scope, ci:
       }
       const m: CoreInstanceValue = new Map();
       for (const ex of WebAssembly.Module.exports(module)) {
+        if (deferred && ex.name === START_EXPORT) continue;
         const v = instance.exports[ex.name];
         switch (ex.kind) {
           case 'function': m.set(ex.name, { kind: 'func', f: { call: v as (...a: unknown[]) => unknown, importable: v, suspends: false } }); break;
@@ -237,6 +252,7 @@ async function define(compiled: CompiledComponent, d: Definition, sp: Scope, ci:
           default: m.set(ex.name, { kind: 'tag', t: v });
         }
       }
+      if (deferred) await runCoreStart(instance.exports[START_EXPORT] as (...a: unknown[]) => unknown, ci);
       sp.coreInstances.push(m);
       return;
     }
@@ -290,6 +306,86 @@ async function define(compiled: CompiledComponent, d: Definition, sp: Scope, ci:
       return;
     }
   }
+}
+
+// ---- Core start functions that may suspend
+
+const MODULE_BYTES = new WeakMap<WebAssembly.Module, Uint8Array>();
+const DEFERRED = new WeakMap<WebAssembly.Module, WebAssembly.Module | null>();
+const START_EXPORT = '\u0000wasip3-web start';
+
+/** The module with its start section turned into an export (START_EXPORT), or null when it has
+ * no start function. Compiled once per module. */
+function deferredStart(module: WebAssembly.Module): WebAssembly.Module | null {
+  let d = DEFERRED.get(module);
+  if (d === undefined) {
+    const bytes = MODULE_BYTES.get(module);
+    const rewritten = bytes ? exportStart(bytes) : null;
+    d = rewritten ? new WebAssembly.Module(rewritten as Uint8Array<ArrayBuffer>) : null;
+    DEFERRED.set(module, d);
+  }
+  return d;
+}
+
+/** Rewrite core module bytes: drop the start section (id 8) and export its function instead,
+ * in the export section (id 7, which precedes it; made when absent). Null without a start. */
+function exportStart(b: Uint8Array): Uint8Array | null {
+  const leb = (p: number): [number, number] => {
+    let v = 0; let shift = 0; let c: number;
+    do { c = b[p++]!; v |= (c & 0x7f) << shift; shift += 7; } while (c & 0x80);
+    return [v >>> 0, p];
+  };
+  const u32 = (v: number): number[] => {
+    const out: number[] = [];
+    do { let c = v & 0x7f; v >>>= 7; if (v) c |= 0x80; out.push(c); } while (v);
+    return out;
+  };
+  type Sec = { id: number; start: number; body: number; end: number };
+  const secs: Sec[] = [];
+  for (let p = 8; p < b.length;) {
+    const id = b[p]!;
+    const [size, body] = leb(p + 1);
+    secs.push({ id, start: p, body, end: body + size });
+    p = body + size;
+  }
+  const start = secs.find((s) => s.id === 8);
+  if (!start) return null;
+  const [func] = leb(start.body);
+  const name = [...new TextEncoder().encode(START_EXPORT)];
+  const entry = [...u32(name.length), ...name, 0x00, ...u32(func)];
+  const exp = secs.find((s) => s.id === 7);
+  let body: number[];
+  if (exp) {
+    const [n, rest] = leb(exp.body);
+    body = [...u32(n + 1), ...Array.from(b.subarray(rest, exp.end)), ...entry];
+  } else {
+    body = [1, ...entry];
+  }
+  const section = new Uint8Array([7, ...u32(body.length), ...body]);
+  // The augmented export section takes the old one's place, or the start section's.
+  const parts: Uint8Array[] = [b.subarray(0, 8)];
+  for (const s of secs) {
+    if (s === exp || (s === start && !exp)) parts.push(section);
+    else if (s !== start) parts.push(b.subarray(s.start, s.end));
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+const START_FT: FuncType = { k: 'func', async: false, params: [], result: null };
+const START_OPTS: Options = { stringEncoding: 'utf8', memory: null, realloc: null, postReturn: null, async: false, callback: null };
+
+/** Run a core start function as a sync task of ci, entered from the host, as a component's
+ * start function is (through JSPI, so the lowered calls it makes may wait). */
+async function runCoreStart(f: (...a: unknown[]) => unknown, ci: ComponentInstance): Promise<void> {
+  const fn = liftFunc({ call: f, importable: f, suspends: false }, START_FT, START_OPTS, ci);
+  await ci.store.enter<void>(async (done, fail) => {
+    try {
+      await fn(() => [], () => done(), null);
+    } catch (err) { fail(asTrap(err)); }
+  });
 }
 
 function defineAlias(a: Alias, sp: Scope): void {

@@ -32,6 +32,8 @@ function fromWast(v: WastValue, t: ValType): unknown {
       return t.t.k === 'u8' ? Uint8Array.from(items as number[]) : items;
     }
     case 'tuple': return (v.v as WastValue[]).map((x, i) => fromWast(x, t.ts[i]!));
+    // A map is a list of (key, value) tuples in the script: passed as pairs, keeping repeats.
+    case 'map': return (v.v as WastValue[]).map((x) => fromWast(x, { k: 'tuple', ts: [t.key, t.value] }));
     case 'record': {
       const o: Record<string, unknown> = {};
       for (const f of v.v as { name: string; value: WastValue }[]) {

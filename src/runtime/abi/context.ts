@@ -1,8 +1,18 @@
 // Lifting and Lowering Context (CanonicalABI.md): the options, instance and borrow scope of one
 // lift or lower, with cached views of the guest's memory.
 import { trap, trapIf } from '../errors.js';
-import type { ComponentInstance, Options, Task } from '../concurrency/store.js';
+import { Task, Thread, type ComponentInstance, type Options } from '../concurrency/store.js';
+import { prim, type FuncType } from '../types.js';
 import type { Subtask } from '../concurrency/waitables.js';
+
+/** What an allocation holds, for the wording of its traps. */
+export type Allocation = 'list' | 'string' | 'pointer';
+
+const u32 = prim('u32');
+const REALLOC_FT: FuncType = { k: 'func', async: false, params: ['old', 'old-size', 'align', 'new-size'].map((name) => ({ name, t: u32 })), result: u32 };
+const REALLOC_OPTS: Options = { stringEncoding: 'utf8', memory: null, realloc: null, postReturn: null, async: false, callback: null };
+const NO_ARGS = (): unknown[] => [];
+const IGNORE = (): void => {};
 
 export class LiftLowerContext {
   private buf: ArrayBuffer | SharedArrayBuffer | null = null;
@@ -40,24 +50,39 @@ export class LiftLowerContext {
     if (ptr + len > this.bytes.length) trap(`pointer out of bounds: ${ptr} + ${len}`);
   }
 
-  /** Call the guest's realloc (may not re-enter the instance). */
-  reallocate(old: number, oldLen: number, align: number, newLen: number): number {
+  /** Call the guest's realloc, as definitions.py's reallocate does: a sync task of its own in
+   * this instance (canon_lift of `(u32 u32 u32 u32) -> u32`), which may not leave the instance.
+   * Built-ins it calls (libc's malloc reading context.get) act for that task: a fresh thread,
+   * context slots 0, not the thread that happens to be lowering. `what` names the value in
+   * the trap, worded as the spec's tests expect: `realloc return: ...` when the host lowers,
+   * the fused adapter's `wasm trap: ...` between guests. */
+  reallocate(old: number, oldLen: number, align: number, newLen: number, what: Allocation = 'pointer'): number {
     const realloc = this.opts.realloc;
     if (!realloc) trap('canonical option `realloc` is required');
-    this.inst.mayLeave = false;
+    const inst = this.inst;
+    const store = inst.store;
+    const prev = store.current;
+    const task = new Task(REALLOC_FT, REALLOC_OPTS, inst, NO_ARGS, IGNORE);
+    task.state = 'started';
+    inst.mayLeave = false;
+    store.current = Thread.inline(task);
     let ptr: number;
     try {
       ptr = realloc(old, oldLen, align, newLen) as number;
     } finally {
-      this.inst.mayLeave = true;
+      store.current = prev;
+      inst.mayLeave = true;
     }
     ptr = ptr >>> 0;
-    trapIf(ptr % align !== 0, 'realloc return: result not aligned');
-    trapIf(ptr + newLen > this.bytes.length, 'realloc return: beyond end of memory');
+    if (ptr % align !== 0) trap(this.host ? 'realloc return: result not aligned' : 'wasm trap: unaligned pointer');
+    if (ptr + newLen > this.bytes.length) {
+      trap(this.host ? 'realloc return: beyond end of memory'
+        : what === 'pointer' ? 'wasm trap: pointer out of bounds' : `wasm trap: ${what} content out-of-bounds`);
+    }
     return ptr;
   }
 
-  allocate(align: number, len: number): number {
-    return this.reallocate(0, 0, align, len);
+  allocate(align: number, len: number, what: Allocation = 'pointer'): number {
+    return this.reallocate(0, 0, align, len, what);
   }
 }

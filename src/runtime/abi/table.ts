@@ -9,7 +9,7 @@ export class Table<T> {
 
   get(i: number): T {
     const e = i < this.array.length ? this.array[i] : undefined;
-    if (e === undefined) trap(`unknown handle index ${i}`);
+    if (e === undefined) trap(`unknown handle index ${i >>> 0}`);
     return e as T;
   }
 

@@ -8,7 +8,7 @@ import {
   flattenVariant, maxCaseAlignment, type CoreValType, type Case, type ValType,
 } from '../types.js';
 import type { LiftLowerContext } from './context.js';
-import { ResourceHandle } from './resources.js';
+import { BORROWED_OWN, ResourceHandle, checkResourceHandle } from './resources.js';
 import {
   liftFuture, liftStream, lowerFuture, lowerStream,
 } from '../concurrency/streams.js';
@@ -64,10 +64,7 @@ export function load(cx: LiftLowerContext, ptr: number, t: ValType): unknown {
     case 'list':
       if (t.len !== undefined) return loadListFromValidRange(cx, ptr, t.len, t.t);
       return loadListFromRange(cx, v.getUint32(ptr, true), v.getUint32(ptr + 4, true), t.t);
-    case 'map': {
-      const entries = loadListFromRange(cx, v.getUint32(ptr, true), v.getUint32(ptr + 4, true), despecialize(t).k === 'list' ? (despecialize(t) as { t: ValType }).t : t) as unknown[][];
-      return new Map(entries.map((e) => [e[0], e[1]]));
-    }
+    case 'map': return mapOf(cx, loadListFromRange(cx, v.getUint32(ptr, true), v.getUint32(ptr + 4, true), listElem(t)));
     case 'record': {
       const out: Record<string, unknown> = {};
       for (const f of t.fields) {
@@ -110,8 +107,7 @@ function loadInt(cx: LiftLowerContext, ptr: number, n: number): number {
 
 
 function convertI32ToChar(i: number): string {
-  if (i >= 0x110000) trap(`invalid char code point ${i}`);
-  if (i >= 0xd800 && i <= 0xdfff) trap(`invalid char code point ${i}`);
+  if (i >= 0x110000 || (i >= 0xd800 && i <= 0xdfff)) trap(`invalid \`char\` bit pattern: ${i}`);
   return String.fromCodePoint(i);
 }
 
@@ -146,8 +142,8 @@ export function loadStringFromRange(cx: LiftLowerContext, ptr: number, taggedCod
       else { byteLength = taggedCodeUnits; enc = 'latin1'; }
   }
   trapIf(byteLength > MAX_STRING_BYTE_LENGTH, 'string too long');
-  trapIf(ptr % align !== 0, 'unaligned string pointer');
-  trapIf(ptr + byteLength > cx.bytes.length, 'string pointer/length out of bounds of memory');
+  trapIf(ptr % align !== 0, 'unaligned pointer');
+  if (ptr + byteLength > cx.bytes.length) outOfBounds(cx, 'string');
   const bytes = cx.bytes.subarray(ptr, ptr + byteLength);
   try {
     if (enc === 'utf8') return utf8Decoder.decode(bytes);
@@ -156,8 +152,37 @@ export function loadStringFromRange(cx: LiftLowerContext, ptr: number, taggedCod
     for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
     return s;
   } catch {
-    return trap('invalid string encoding');
+    return trap(enc === 'utf8' ? utf8Error(bytes) : 'invalid utf-16: lone surrogate found');
   }
+}
+
+/** A string or list range beyond the end of memory, worded as the spec's tests expect: the
+ * host's lift names the range, the fused adapter between guests names the content. */
+function outOfBounds(cx: LiftLowerContext, what: 'string' | 'list'): never {
+  return trap(cx.host ? `${what} pointer/length out of bounds of memory` : `wasm trap: ${what} content out-of-bounds`);
+}
+
+/** Why bytes are not UTF-8: a sequence cut short by the end of the string is "incomplete",
+ * anything else "invalid" (the spec tests' wording, after Rust's Utf8Error). */
+function utf8Error(b: Uint8Array): string {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) { i++; continue; }
+    // Expected length and the range of the first continuation byte (RFC 3629's table).
+    let n: number; let lo = 0x80; let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) { n = 3; if (c === 0xe0) lo = 0xa0; if (c === 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 4; if (c === 0xf0) lo = 0x90; if (c === 0xf4) hi = 0x8f; }
+    else return `invalid utf-8 sequence of 1 bytes from index ${i}`;
+    for (let k = 1; k < n; k++) {
+      if (i + k >= b.length) return `incomplete utf-8 byte sequence from index ${i}`;
+      const d = b[i + k]!;
+      if (k === 1 ? d < lo || d > hi : d < 0x80 || d > 0xbf) return `invalid utf-8 sequence of ${k} bytes from index ${i}`;
+    }
+    i += n;
+  }
+  return 'invalid utf-8';
 }
 
 function liftErrorContext(cx: LiftLowerContext, i: number): unknown {
@@ -174,8 +199,8 @@ export class ErrorContextValue {
 export function loadListFromRange(cx: LiftLowerContext, ptr: number, length: number, t: ValType): unknown {
   const size = elemSize(t);
   trapIf(length * size > MAX_LIST_BYTE_LENGTH, 'list too long');
-  trapIf(ptr % alignment(t) !== 0, 'list pointer is not aligned');
-  trapIf(ptr + length * size > cx.bytes.length, 'list pointer/length out of bounds of memory');
+  trapIf(ptr % alignment(t) !== 0, 'unaligned pointer');
+  if (ptr + length * size > cx.bytes.length) outOfBounds(cx, 'list');
   return loadListFromValidRange(cx, ptr, length, t);
 }
 
@@ -262,9 +287,17 @@ function listElem(t: ValType): ValType {
   return (d as { t: ValType }).t;
 }
 
+/** A map's entries as the list<tuple<k, v>> it is in the ABI: from a Map, an array of
+ * [key, value] pairs, or a plain object. */
 function mapToList(t: ValType, v: unknown): unknown {
-  if (t.k === 'map') return v instanceof Map ? [...v.entries()] : Object.entries(v as object);
-  return v;
+  if (t.k !== 'map') return v;
+  return v instanceof Map ? [...v.entries()] : Array.isArray(v) ? v : Object.entries(v as object);
+}
+
+/** A lifted map: a Map for the host; between guests the list of pairs itself, since a map in
+ * the ABI may repeat a key and a Map would drop all but the last. */
+function mapOf(cx: LiftLowerContext, entries: unknown): unknown {
+  return cx.host ? new Map((entries as unknown[][]).map((e) => [e[0], e[1]])) : entries;
 }
 
 function fieldOf(o: Record<string, unknown>, label: string): unknown {
@@ -322,13 +355,13 @@ export function storeStringIntoRange(cx: LiftLowerContext, v: unknown): [number,
     case 'utf8': {
       const bytes = utf8Encoder.encode(s);
       trapIf(bytes.length > MAX_STRING_BYTE_LENGTH, 'string too long');
-      const ptr = cx.allocate(1, bytes.length);
+      const ptr = cx.allocate(1, bytes.length, 'string');
       cx.bytes.set(bytes, ptr);
       return [ptr, bytes.length];
     }
     case 'utf16': {
       trapIf(2 * s.length > MAX_STRING_BYTE_LENGTH, 'string too long');
-      const ptr = cx.allocate(2, 2 * s.length);
+      const ptr = cx.allocate(2, 2 * s.length, 'string');
       writeUtf16(cx, s, ptr);
       return [ptr, s.length];
     }
@@ -336,12 +369,12 @@ export function storeStringIntoRange(cx: LiftLowerContext, v: unknown): [number,
       let latin1 = true;
       for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) { latin1 = false; break; }
       if (latin1) {
-        const ptr = cx.allocate(2, s.length);
+        const ptr = cx.allocate(2, s.length, 'string');
         const b = cx.bytes;
         for (let i = 0; i < s.length; i++) b[ptr + i] = s.charCodeAt(i);
         return [ptr, s.length];
       }
-      const ptr = cx.allocate(2, 2 * s.length);
+      const ptr = cx.allocate(2, 2 * s.length, 'string');
       writeUtf16(cx, s, ptr);
       return [ptr, s.length | UTF16_TAG];
     }
@@ -361,7 +394,7 @@ export function storeListIntoRange(cx: LiftLowerContext, v: unknown, t: ValType)
   const length = (v as ArrayLike<unknown>).length;
   const size = elemSize(t);
   trapIf(length * size > MAX_LIST_BYTE_LENGTH, 'list too long');
-  const ptr = cx.allocate(alignment(t), length * size);
+  const ptr = cx.allocate(alignment(t), length * size, 'list');
   storeListIntoValidRange(cx, v, ptr, t);
   return [ptr, length];
 }
@@ -388,20 +421,15 @@ export function storeListIntoValidRange(cx: LiftLowerContext, v: unknown, ptr: n
 // ---- Resources
 
 function liftOwn(cx: LiftLowerContext, i: number, t: { rt: import('../types.js').ResourceType }): unknown {
-  const h = cx.inst.handles.remove(i);
-  if (!(h instanceof ResourceHandle)) trap(`handle ${i} is not a resource`);
-  const rh = h as ResourceHandle;
-  if (rh.rt !== t.rt) trap(`handle ${i} is a different resource type`);
-  trapIf(rh.numLends !== 0, 'cannot lift an own handle that is lent out');
+  const rh = checkResourceHandle(i, cx.inst.handles.get(i), t.rt);
+  trapIf(rh.numLends !== 0, BORROWED_OWN);
+  cx.inst.handles.remove(i);
   trapIf(!rh.own, 'cannot lift a borrow handle as own');
   return cx.host ? toHostResource(t.rt, rh.rep, true) : rh.rep;
 }
 
 function liftBorrow(cx: LiftLowerContext, i: number, t: { rt: import('../types.js').ResourceType }): unknown {
-  const h = cx.inst.handles.get(i);
-  if (!(h instanceof ResourceHandle)) trap(`handle ${i} is not a resource`);
-  const rh = h as ResourceHandle;
-  if (rh.rt !== t.rt) trap(`handle ${i} is a different resource type`);
+  const rh = checkResourceHandle(i, cx.inst.handles.get(i), t.rt);
   if (cx.borrowScope instanceof Subtask) cx.borrowScope.addLender(rh);
   return cx.host ? toHostResource(t.rt, rh.rep, false) : rh.rep;
 }
@@ -464,7 +492,7 @@ export function liftFlat(cx: LiftLowerContext, vi: ValueIter, t: ValType): unkno
       const ptr = (vi.next('i32') as number) >>> 0;
       const len = (vi.next('i32') as number) >>> 0;
       const l = loadListFromRange(cx, ptr, len, et);
-      return t.k === 'map' ? new Map((l as unknown[][]).map((e) => [e[0], e[1]])) : l;
+      return t.k === 'map' ? mapOf(cx, l) : l;
     }
     case 'record': {
       const out: Record<string, unknown> = {};
