@@ -1,6 +1,7 @@
 // The benchmark figures, run inside a worker. Every figure is a ratio against a raw baseline
 // taken here, in the same run.
-import { instantiateComponent, neverSuspends, type StreamReader } from '../../src/runtime/index.ts';
+import { instantiateComponent, neverSuspends, validateComponent, type StreamReader } from '../../src/runtime/index.ts';
+import { decodeComponent } from '../../src/runtime/binary/decode.ts';
 import type { Figure } from './bench.ts';
 
 const MiB = 1024 * 1024;
@@ -123,8 +124,20 @@ async function hostCall(): Promise<Figure> {
 
 const FIGURES: Record<string, () => Promise<Figure>> = { 'guest-stream': guestStream, 'sync-call': syncCall, 'host-stream': hostStream, 'host-call': hostCall };
 
-self.onmessage = async (e: MessageEvent<{ names: string[] }>) => {
+/** The validate figure's measurement: decode and validate a component once, in this (fresh)
+ * worker, so the validator runs as cold as it does when a component loads. */
+async function validateOnce(url: string): Promise<{ decodeMs: number; validateMs: number }> {
+  const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const t0 = performance.now();
+  const ast = decodeComponent(bytes);
+  const t1 = performance.now();
+  validateComponent(ast);
+  return { decodeMs: t1 - t0, validateMs: performance.now() - t1 };
+}
+
+self.onmessage = async (e: MessageEvent<{ names: string[]; validate?: string }>) => {
   try {
+    if (e.data.validate) { self.postMessage(await validateOnce(e.data.validate)); return; }
     const names = e.data.names.length ? e.data.names : Object.keys(FIGURES);
     const figures: Figure[] = [];
     for (const name of names) {

@@ -20,14 +20,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * (the buffers go back to the worker), against a worker posting 64 MiB of transferred 64 KiB
  * ArrayBuffers to the page. stdout-owned: the same through a plain callback, which owns every
  * chunk (so each is new memory). stdout-byob: read from stdout: 'pipe' with a BYOB reader. */
-function stdoutFigure(name: string, consume: 'borrow' | 'callback' | 'byob') {
+function stdoutFigure(name: string, consume: 'borrow' | 'callback' | 'byob', fixture = 'big-stdout') {
   return async (): Promise<Figure> => {
     const total = 64 * MiB;
     const ours = async () => {
       let got = 0;
       const count = (c: Uint8Array) => { got += c.byteLength; };
-      const h = await loadComponent('/test/fixtures/build/big-stdout.wasm', {
-        workerUrl, args: ['big-stdout', '64'],
+      const h = await loadComponent(`/test/fixtures/build/${fixture}.wasm`, {
+        workerUrl, args: [fixture, '64'],
         stdout: consume === 'byob' ? 'pipe' : consume === 'borrow' ? borrow(count) : count,
       });
       const t0 = performance.now();
@@ -97,6 +97,60 @@ async function load(): Promise<Figure> {
   return { name: 'load', value: median(o), unit: 'ms', baseline: median(b), ratio: median(o) / median(b) };
 }
 
+/** validate: validating cli-env.wasm (a ~200 KB wasi-testsuite command) in a fresh worker, as
+ * cold as at a real load, against loading it (page call to ready handle, built worker). The
+ * ratio is validation's share of load (target: under 0.1). Lower is better. */
+async function validate(): Promise<Figure> {
+  const url = '/test/wasi-testsuite/wasm32-wasip3/cli-env.wasm';
+  const validateOnce = () => new Promise<number>((resolve, reject) => {
+    const w = new Worker(new URL('./bench-worker.ts', import.meta.url), { type: 'module' });
+    w.onmessage = (e: MessageEvent<{ validateMs?: number; error?: string }>) => {
+      w.terminate();
+      if (e.data.validateMs === undefined) reject(new Error(e.data.error ?? 'validate: no figure'));
+      else resolve(e.data.validateMs);
+    };
+    w.postMessage({ names: [], validate: url });
+  });
+  const load = async () => {
+    const t0 = performance.now();
+    const h = await loadComponent(url, { workerUrl, args: ['cli-env'] });
+    const ms = performance.now() - t0;
+    h.terminate();
+    return ms;
+  };
+  await validateOnce(); await load();
+  const v: number[] = []; const l: number[] = [];
+  for (let i = 0; i < 7; i++) { v.push(await validateOnce()); l.push(await load()); }
+  return { name: 'validate', value: median(v), unit: 'ms', baseline: median(l), ratio: median(v) / median(l),
+    note: `validate ${v.map((x) => x.toFixed(1)).join(' ')} ms; load ${l.map((x) => x.toFixed(0)).join(' ')} ms` };
+}
+
+/** load-real: page call to ready handle for the official suite's cli-env.wasm (Rust, WASI 0.3
+ * beside 0.2: 13 imports, several core modules), against fetching it and compiling its core
+ * modules raw in a new worker. Lower is better. */
+async function loadReal(): Promise<Figure> {
+  const url = '/test/wasi-testsuite/wasm32-wasip3/cli-env.wasm';
+  const ours = async () => {
+    const t0 = performance.now();
+    const h = await loadComponent(url, { workerUrl });
+    const ms = performance.now() - t0;
+    h.terminate();
+    return ms;
+  };
+  const raw = async () => {
+    const t0 = performance.now();
+    const { w, api } = rawWorker();
+    await api.compileComponent(url);
+    const ms = performance.now() - t0;
+    w.terminate();
+    return ms;
+  };
+  await ours(); await raw();
+  const o: number[] = []; const b: number[] = [];
+  for (let i = 0; i < 7; i++) { o.push(await ours()); b.push(await raw()); }
+  return { name: 'load-real', value: median(o), unit: 'ms', baseline: median(b), ratio: median(o) / median(b) };
+}
+
 /** export-round-trip: a trivial async export called from the page, against a raw Comlink round
  * trip to a worker function. Lower is better. */
 async function exportRoundTrip(): Promise<Figure> {
@@ -119,6 +173,8 @@ async function exportRoundTrip(): Promise<Figure> {
 const PAGE_FIGURES: Record<string, () => Promise<Figure>> = {
   'stdout-throughput': stdoutFigure('stdout-throughput', 'borrow'), 'stdout-owned': stdoutFigure('stdout-owned', 'callback'),
   'stdout-byob': stdoutFigure('stdout-byob', 'byob'), load, 'export-round-trip': exportRoundTrip,
+  // WASI 0.2's stdout (64 KiB writes through wasi:io/streams) against the same raw baseline.
+  'stdout-p2': stdoutFigure('stdout-p2', 'borrow', 'big-stdout-p2'), 'load-real': loadReal, validate,
 };
 const WORKER_FIGURES = ['guest-stream', 'sync-call', 'host-stream', 'host-call'];
 
