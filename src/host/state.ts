@@ -23,7 +23,10 @@ export interface ByteSink {
 /** One output (stdout or stderr) shared by every writer: writes reach the sink in the order
  * they were made, whichever generation made them. */
 export class Output implements ByteSink {
-  /** Flushes of 0.3 pipes that hold bytes back to coalesce them (see PipeOptions.holds). */
+  /** Flushes of writers that hold bytes back to coalesce them (0.3's pipes, see
+   * PipeOptions.holds; 0.2's output streams). Every write to the sink first sends what the
+   * others hold, so bytes reach the sink in the order they were written: a held chunk's bytes
+   * all came before any write that reaches the sink after it. */
   readonly holds = new Set<() => void>();
   private tail: Promise<void> | null = null;
   readonly buffer?: () => Uint8Array;
@@ -32,15 +35,17 @@ export class Output implements ByteSink {
     if (sink.buffer) this.buffer = () => sink.buffer!();
   }
 
+  /** Send a chunk, after whatever another writer holds back (see holds). */
   write(chunk: Uint8Array): void | Promise<void> {
+    if (this.holds.size) this.flushHeld();
     if (this.tail) return this.queue(this.tail.then(() => this.sink.write(chunk)));
     const r = this.sink.write(chunk);
     return r instanceof Promise ? this.queue(r) : r;
   }
 
-  /** Send what other writers hold back before a write of one's own. */
-  flushHeld(): void {
-    for (const f of [...this.holds]) f();
+  /** Send what other writers hold back (all but `self`) before bytes of one's own. */
+  flushHeld(self?: () => void): void {
+    for (const f of [...this.holds]) if (f !== self) f();
   }
 
   private queue(p: Promise<void>): Promise<void> {

@@ -30,7 +30,8 @@ test('stdout through WASI 0.2 and 0.3 reaches the page in the order written; an 
   const r = await run('mixed-stdout');
   const block = (c) => `${c.repeat(19999)}\n`.repeat(2);
   const want = ['p2 line 0\n', 'p3 line 1\n', 'p2 line 2\n', 'p3 line 3\n', 'p2 line 4\n', 'p3 line 5\n',
-    ...['a', 'b', 'c', 'd'].map((c) => `${block(c)}after block ${c}\n`), 'p3 last\n'].join('');
+    ...['a', 'b', 'c', 'd'].map((c) => `${block(c)}after block ${c}\n`),
+    ...['e', 'f', 'g'].map((c, i) => `p2 held ${i}\n${c.repeat(19999)}\n`), 'p2 held last\n', 'p3 last\n'].join('');
   assert.equal(r.exitCode, 1, r.error);
   assert.equal(r.stdout.length, want.length);
   assert.ok(r.stdout === want, 'the bytes arrive in the order they were written');

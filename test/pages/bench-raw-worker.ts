@@ -16,6 +16,27 @@ const api = {
     const m = await WebAssembly.compile(await (await fetch(url)).arrayBuffer());
     return WebAssembly.Module.exports(m).length;
   },
+  /** Fetch a component and compile each of its core modules, nested ones too, in parallel
+   * (the load-real baseline: what any host must do before it can run the component). */
+  async compileComponent(url: string): Promise<number> {
+    const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const modules: Uint8Array[] = [];
+    const walk = (b: Uint8Array): void => {
+      let p = 8; // magic and version
+      const leb = (): number => { let r = 0; let s = 0; for (;;) { const x = b[p++]!; r |= (x & 0x7f) << s; s += 7; if (x < 0x80) return r >>> 0; } };
+      while (p < b.length) {
+        const id = b[p++]!;
+        const size = leb();
+        const body = b.subarray(p, p + size);
+        if (id === 1) modules.push(body); // a core module
+        else if (id === 4) walk(body); // a nested component
+        p += size;
+      }
+    };
+    walk(bytes);
+    const compiled = await Promise.all(modules.map((m) => WebAssembly.compile(m)));
+    return compiled.length;
+  },
   /** A trivial function (the export-round-trip baseline). */
   add1(x: number): number { return x + 1; },
 };

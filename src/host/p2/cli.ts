@@ -10,33 +10,71 @@ import { inputStream, outputStream, pollable } from './io.js';
 /** What check-write permits at once: one port chunk. */
 const PERMIT = 1n << 20n;
 
+/** A wasi:io output stream on one of the state's outputs. Writes are copied into a lent buffer
+ * (no new memory) and coalesced: the buffer goes out when full, at a flush, when another writer
+ * writes, or in the next task, so a line written with blocking-write-and-flush goes out at once
+ * and a run of writes shares a chunk. */
 function output(out: Output) {
   let pending: Promise<void> | null = null;
   let gone = false;
+  let chunk: Uint8Array | null = null;
+  let fill = 0;
+  let flushQueued = false;
   const failed = (e: unknown) => { if (e instanceof ReaderGone) gone = true; else throw e; };
   const check = () => { if (gone) throw { tag: 'closed' }; };
-  /** Write after whatever 0.3 holds back; a Promise while the sink applies backpressure. */
-  const send = (buf: Uint8Array): Promise<void> | null => {
-    check();
-    out.flushHeld();
+  /** Send what is held; a Promise while the sink applies backpressure. */
+  const send = (): Promise<void> | null => {
+    out.holds.delete(send);
+    if (!chunk || fill === 0) return pending;
+    const c = chunk.subarray(0, fill);
+    chunk = null;
+    fill = 0;
     let r: void | Promise<void>;
     try {
-      r = out.write(buf);
+      r = out.write(c);
     } catch (e) {
       failed(e);
       return null;
     }
-    if (!(r instanceof Promise)) return null;
+    if (!(r instanceof Promise)) return pending;
     const p: Promise<void> = r.catch(failed).finally(() => { if (pending === p) pending = null; });
     pending = p;
     return p;
   };
+  const hold = (buf: Uint8Array): void => {
+    check();
+    out.flushHeld(send); // what another writer holds came first
+    let off = 0;
+    while (off < buf.byteLength) {
+      if (!chunk) {
+        if (!out.buffer) { send(); out.write(buf.subarray(off)); return; }
+        chunk = out.buffer();
+      }
+      const n = Math.min(buf.byteLength - off, chunk.byteLength - fill);
+      chunk.set(off === 0 && n === buf.byteLength ? buf : buf.subarray(off, off + n), fill);
+      fill += n;
+      off += n;
+      if (fill === chunk.byteLength) send();
+    }
+    if (fill > 0) {
+      out.holds.add(send);
+      if (!flushQueued) {
+        flushQueued = true;
+        // A task, not a microtask: microtasks also run while the store resumes the guest.
+        setTimeout(() => { flushQueued = false; send(); }, 0);
+      }
+    }
+  };
+  const flushed = (): void | Promise<void> => {
+    const p = send();
+    return p ? p.then(check) : check();
+  };
   return outputStream({
     checkWrite: () => { check(); return pending ? 0n : PERMIT; },
-    write: (buf) => { send(buf); },
-    flush: () => { check(); },
-    blockingFlush: () => (pending ? pending.then(check) : check()),
-    blockingWriteAndFlush: (buf) => { const p = send(buf); return p ? p.then(check) : check(); },
+    write: (buf) => { hold(buf); },
+    flush: () => { send(); check(); },
+    blockingFlush: flushed,
+    blockingWriteAndFlush: (buf) => { hold(buf); return flushed(); },
     subscribe: () => pollable(pending ?? undefined),
   });
 }
