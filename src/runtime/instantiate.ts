@@ -8,7 +8,7 @@ import { decodeComponent } from './binary/decode.js';
 import { validateComponent } from './validate/index.js';
 import { MalformedError } from './binary/reader.js';
 import { camel } from './abi/values.js';
-import { LinkError, Trap, asTrap } from './errors.js';
+import { LinkError, Trap, ValidationError, asTrap } from './errors.js';
 import {
   ResourceType, funcTypeToString, prim, typeToString, type FuncType, type ValType,
 } from './types.js';
@@ -87,7 +87,8 @@ export async function compileComponent(bytes: Uint8Array): Promise<CompiledCompo
     for (const d of c.definitions) {
       if (d.kind === 'core-module') {
         jobs.push(WebAssembly.compile(d.bytes as Uint8Array<ArrayBuffer>).then((m) => { modules.set(d, m); },
-          (e: unknown) => { throw new MalformedError(`core module failed to compile: ${(e as Error).message}`, d.offset); }));
+          // The validator has checked the module's shape: what the engine rejects now is invalid.
+          (e: unknown) => { throw new ValidationError(`core module is not valid: ${(e as Error).message}`, d.offset); }));
       } else if (d.kind === 'component') walk(d.component);
     }
   };

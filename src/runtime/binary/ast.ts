@@ -96,6 +96,8 @@ export interface CanonOpts {
   postReturn?: number;
   async?: boolean;
   callback?: number;
+  /** Options given more than once (the first counts): a validation error, kept to report. */
+  repeated?: string[];
 }
 
 export type Canon =

@@ -218,7 +218,7 @@ function coreImportDesc(r: Reader): CoreExternDesc {
   return r.fail(`invalid core import description 0x${b.toString(16)}`, at);
 }
 
-function coreType(r: Reader, nested = false): CoreTypeDef {
+function coreType(r: Reader): CoreTypeDef {
   const at = r.pos;
   const b = r.byte();
   if (b === 0x60) return { k: 'func', params: r.vec(coreValType), results: r.vec(coreValType) };
@@ -227,16 +227,17 @@ function coreType(r: Reader, nested = false): CoreTypeDef {
     // or 0x4f (final), then supertypes and the composite type.
     if (b === 0x00 && r.byte() !== 0x50) r.fail('expected a subtype after 0x00', r.pos - 1);
     r.vec((x) => x.u32());
-    return coreType(r, true);
+    return coreType(r);
   }
-  if (b === 0x50 && nested) r.fail('invalid leading byte (0x50) for type definition: nested module types are not allowed', at);
+  // A module type, also inside a module type's declarations (Binary.md's grammar allows it there;
+  // validation rejects a nested one).
   if (b === 0x50) {
     const decls = r.vec((x): ModuleDecl => {
       const dat = x.pos;
       const d = x.byte();
       switch (d) {
         case 0x00: return { k: 'import', module: x.name(), name: x.name(), desc: coreImportDesc(x) };
-        case 0x01: return { k: 'type', type: coreType(x, true) };
+        case 0x01: return { k: 'type', type: coreType(x) };
         case 0x02: {
           const s = coreSort(x);
           if (s !== 'core-type') x.fail(`invalid leading byte (0x${SORT_BYTE[s].toString(16)}) for outer alias kind`, x.pos - 1);
@@ -389,23 +390,28 @@ function exportDef(r: Reader): { name: string; attrs?: NameAttr[]; sort: Sort; i
   return { ...n, sort: s, idx, desc };
 }
 
+const ENCODINGS = ['utf8', 'utf16', 'latin1+utf16'] as const;
+
 function canonOpts(r: Reader): CanonOpts {
   const opts: CanonOpts = {};
   const n = r.u32();
+  // A repeated option is well-formed but invalid: kept for the validator to report.
+  const repeat = (what: string) => { (opts.repeated ??= []).push(what); };
   for (let i = 0; i < n; i++) {
     const at = r.pos;
     const b = r.byte();
-    const once = (key: keyof CanonOpts) => { if (opts[key] !== undefined) r.fail(`canonical option ${key} given twice`, at); };
     switch (b) {
-      case 0x00: case 0x01: case 0x02:
-        if (opts.stringEncoding) r.fail('canonical encoding option conflicts with a previous one', at);
-        opts.stringEncoding = b === 0 ? 'utf8' : b === 1 ? 'utf16' : 'latin1+utf16';
+      case 0x00: case 0x01: case 0x02: {
+        const enc = ENCODINGS[b]!;
+        if (opts.stringEncoding) repeat(`canonical encoding option \`${opts.stringEncoding}\` conflicts with option \`${enc}\``);
+        else opts.stringEncoding = enc;
         break;
-      case 0x03: once('memory'); opts.memory = r.u32(); break;
-      case 0x04: once('realloc'); opts.realloc = r.u32(); break;
-      case 0x05: once('postReturn'); opts.postReturn = r.u32(); break;
-      case 0x06: once('async'); opts.async = true; break;
-      case 0x07: once('callback'); opts.callback = r.u32(); break;
+      }
+      case 0x03: { const v = r.u32(); if (opts.memory !== undefined) repeat('canonical option `memory` is specified more than once'); else opts.memory = v; break; }
+      case 0x04: { const v = r.u32(); if (opts.realloc !== undefined) repeat('canonical option `realloc` is specified more than once'); else opts.realloc = v; break; }
+      case 0x05: { const v = r.u32(); if (opts.postReturn !== undefined) repeat('canonical option `post-return` is specified more than once'); else opts.postReturn = v; break; }
+      case 0x06: if (opts.async) repeat('canonical option `async` is specified more than once'); opts.async = true; break;
+      case 0x07: { const v = r.u32(); if (opts.callback !== undefined) repeat('canonical option `callback` is specified more than once'); else opts.callback = v; break; }
       default: r.fail(`invalid canonical option 0x${b.toString(16)}`, at);
     }
   }

@@ -77,8 +77,17 @@ function skipLeb(r: Reader): void { while (r.byte() & 0x80) { /* continue */ } }
 
 /** The import and export types of a core module binary. Throws CoreInvalid on what the
  * component model forbids beyond core validation (duplicate two-level import names). */
+// Core sections in their required order (custom sections, id 0, may go anywhere).
+const SECTION_ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
+
 export function moduleTypeOf(bytes: Uint8Array): ModuleType {
-  const r = new Reader(bytes, 8);
+  const r = new Reader(bytes, 0);
+  // The preamble and the section order are the module's shape (a malformed module, not an invalid one).
+  const head = r.bytesN(8);
+  if (head[0] !== 0 || head[1] !== 0x61 || head[2] !== 0x73 || head[3] !== 0x6d) r.fail('magic header not detected', 0);
+  if (head[4] !== 1 || head[5] !== 0 || head[6] !== 0 || head[7] !== 0) r.fail('expected a version header for a module', 4);
+  let last = 0;
+  let typed = false;
   const types: (CoreSig | null)[] = [];
   const funcs: (CoreSig | null)[] = [];
   const tables: CoreExtern[] = [];
@@ -88,9 +97,17 @@ export function moduleTypeOf(bytes: Uint8Array): ModuleType {
   const mt: ModuleType = { imports: new Map(), exports: new Map() };
   const sig = (i: number) => types[i] ?? null;
   while (!r.done) {
+    const idAt = r.pos;
     const id = r.byte();
     const size = r.u32();
     const s = r.sub(size);
+    if (id !== 0) {
+      const o = SECTION_ORDER[id];
+      if (o === undefined) r.fail(`malformed section id: ${id}`, idAt);
+      if (o! <= last) r.fail('section out of order', idAt);
+      last = o!;
+    }
+    if (typed) continue; // past the export section: only the order is checked
     switch (id) {
       case 1: {
         const n = s.u32();
@@ -162,7 +179,8 @@ export function moduleTypeOf(bytes: Uint8Array): ModuleType {
           const list = k === 0 ? null : k === 1 ? tables : k === 2 ? memories : k === 3 ? globals : tags;
           mt.exports.set(name, list ? list[idx] ?? invalid('export index out of bounds') : { k: 'func', sig: funcs[idx] ?? null });
         }
-        return mt; // nothing after the export section bears on the module's type
+        typed = true; // nothing after the export section bears on the module's type
+        break;
       }
     }
   }

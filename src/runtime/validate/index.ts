@@ -7,6 +7,7 @@ import type {
   TypeDef, ValTypeRef,
 } from '../binary/ast.js';
 import { ValidationError } from '../errors.js';
+import { MalformedError } from '../binary/reader.js';
 import {
   MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, ResourceType, containsBorrow, flattenFuncType,
   flattenType, prim, type FuncType, type ValType,
@@ -46,7 +47,10 @@ class Names {
     if (prev !== undefined) fail(`${this.what === 'import' ? 'import' : 'export'} name \`${name}\` conflicts with previous name \`${prev}\``);
     this.keys.set(key, name);
     if (attrs) {
+      const kinds = new Set<number>();
       for (const a of attrs) {
+        if (kinds.has(a.tag)) fail(`duplicate '${a.tag === 0 ? 'implements' : 'external-id'}' option in name \`${name}\``);
+        kinds.add(a.tag);
         if (a.tag !== 0x00) continue; // external-id: no rules beyond the string
         if (e.sort !== 'instance') fail('only instances can have an `implements` attribute');
         if (p.kind !== 'label') fail(`name \`${name}\` is not valid with \`implements\``);
@@ -248,6 +252,7 @@ const flatLen = (ts: (ValType | null)[]) => ts.reduce((n, t) => n + (t ? flatten
 interface OptNeeds { memory: boolean; realloc: boolean }
 
 function checkOpts(o: CanonOpts, sp: Scope, needs: OptNeeds, allowed: { realloc: boolean; postReturn: boolean; async: boolean; callback: boolean; encoding: boolean }): void {
+  if (o.repeated) fail(o.repeated[0]!);
   if (o.stringEncoding && !allowed.encoding) fail('canonical option `string-encoding` is not allowed here');
   if (o.memory !== undefined) {
     const m = at(sp.coreMemories, o.memory, 'memory');
@@ -438,6 +443,8 @@ class Validator {
       case 'core-module': {
         try { sp.coreModules.push(moduleTypeOf(d.bytes)); } catch (e) {
           if (e instanceof CoreInvalid) fail(`core module: ${e.message}`);
+          // Offsets in the module's bytes, made offsets in the component's.
+          if (e instanceof MalformedError) throw new MalformedError(`core module: ${e.message.replace(/ \(at byte offset \d+\)$/, '')}`, d.offset + e.offset);
           throw e;
         }
         return;
