@@ -18,7 +18,8 @@ import {
 } from './core.js';
 import { interfaceName, isKebab, parseExternName, uniquenessKey } from './names.js';
 import {
-  Matcher, Subst, addNamed, bindEntries, cloneEntry, handle, isValType, refersToResources, visibleEntity,
+  MAX_VALUE_SIZE, Matcher, Subst, addNamed, bindEntries, cloneEntry, handle, isValType, layout64, refersToResources,
+  visibleEntity,
   type ComponentType, type CoreInstanceType, type Entity, type Handle, type InstanceType, type ResEntry,
   type TypeEntry,
 } from './types.js';
@@ -169,6 +170,20 @@ function noBorrow(t: ValType | null, what: string): void {
 }
 
 function defineType(d: TypeDef, sp: Scope, v: Validator): TypeEntry {
+  const t = defineType1(d, sp, v);
+  // Only fixed-length lists, or aggregates of them, can grow this large; nothing else is measured.
+  if (mayBeLarge(d) && isValType(t) && layout64(t).size >= MAX_VALUE_SIZE) {
+    fail(`type of ${layout64(t).size} bytes exceeds maximum byte size (${MAX_VALUE_SIZE})`);
+  }
+  return t;
+}
+
+function mayBeLarge(d: TypeDef): boolean {
+  if (d.k === 'list') return d.len !== undefined;
+  return d.k === 'record' || d.k === 'tuple' || d.k === 'variant' || d.k === 'option' || d.k === 'result';
+}
+
+function defineType1(d: TypeDef, sp: Scope, v: Validator): TypeEntry {
   const val = (r: ValTypeRef) => valType(r, sp);
   switch (d.k) {
     case 'prim': return prim(d.prim);

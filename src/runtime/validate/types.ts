@@ -422,3 +422,51 @@ export function refersToResources(t: TypeEntry, seen = new Set<object>()): boole
   }
   return false;
 }
+
+// ---- Value size (CanonicalABI.md "Element Size", with 64-bit pointers): validation requires
+// elem_size(t) < 2^28 for every defined value type, so fixed-length lists stay addressable.
+
+export const MAX_VALUE_SIZE = 2 ** 28;
+const SIZE64 = new WeakMap<object, { size: number; align: number }>();
+
+function discriminant(n: number): number { return n <= 256 ? 1 : n <= 65536 ? 2 : 4; }
+const alignUp = (x: number, a: number) => Math.ceil(x / a) * a;
+
+export function layout64(t: ValType): { size: number; align: number } {
+  const hit = SIZE64.get(t);
+  if (hit) return hit;
+  let out: { size: number; align: number };
+  const struct = (ts: ValType[]) => {
+    let size = 0;
+    let align = 1;
+    for (const x of ts) { const l = layout64(x); size = alignUp(size, l.align) + l.size; align = Math.max(align, l.align); }
+    return { size: alignUp(size, align), align };
+  };
+  const variant = (cases: (ValType | null)[]) => {
+    const d = discriminant(cases.length);
+    let size = 0;
+    let align = d;
+    for (const c of cases) if (c) { const l = layout64(c); size = Math.max(size, l.size); align = Math.max(align, l.align); }
+    return { size: alignUp(alignUp(d, align) + size, align), align };
+  };
+  switch (t.k) {
+    case 'bool': case 's8': case 'u8': out = { size: 1, align: 1 }; break;
+    case 's16': case 'u16': out = { size: 2, align: 2 }; break;
+    case 's64': case 'u64': case 'f64': out = { size: 8, align: 8 }; break;
+    case 'string': case 'map': out = { size: 16, align: 8 }; break;
+    case 'list':
+      if (t.len === undefined) out = { size: 16, align: 8 };
+      else { const l = layout64(t.t); out = { size: l.size * t.len, align: l.align }; }
+      break;
+    case 'record': out = struct(t.fields.map((f) => f.t)); break;
+    case 'tuple': out = struct(t.ts); break;
+    case 'variant': out = variant(t.cases.map((c) => c.t)); break;
+    case 'enum': { const d = discriminant(t.names.length); out = { size: d, align: d }; break; }
+    case 'flags': { const n = t.names.length; const s = n === 0 ? 0 : n <= 8 ? 1 : n <= 16 ? 2 : 4; out = { size: s, align: Math.max(s, 1) }; break; }
+    case 'option': out = variant([null, t.t]); break;
+    case 'result': out = variant([t.ok, t.err]); break;
+    default: out = { size: 4, align: 4 }; // u32, s32, f32, char, handles, stream, future, error-context
+  }
+  SIZE64.set(t, out);
+  return out;
+}
