@@ -18,6 +18,7 @@ export async function incrementIn(host: KvHost, bucket: string, key: string, del
     next = await host.kv.modify(bucket, key, (old) => {
       const v = counterValue(key, old);
       if (v instanceof Error) return v;
+      if (v < min || v > max) return new Error(`the value of "${key}" (${v}) is out of this counter's range [${min}, ${max}]`);
       const n = v + delta;
       if (n < min || n > max) return new Error(`incrementing "${key}" (${v}) by ${delta} overflows`);
       return { write: counterBytes(n), result: n };

@@ -36,6 +36,7 @@ export const changesChannel = (database: string | undefined, bucket: string): st
 export function failureMessage(e: unknown): string {
   if (e instanceof Error || (typeof DOMException !== 'undefined' && e instanceof DOMException)) {
     const err = e as Error;
+    if (err.name === 'Error') return err.message; // our own refusal (a counter that is not one)
     return err.message ? `${err.name}: ${err.message}` : err.name;
   }
   return String(e ?? 'the IndexedDB transaction was aborted');
