@@ -36,6 +36,13 @@ test('annotated names and strong uniqueness', () => {
   assert.notEqual(key('[constructor]a'), key('a'));
   assert.notEqual(key('[method]x.get'), key('[method]y.get'));
   assert.notEqual(key('wasi:http/types@1.0.0'), key('wasi:http/types@2.0.0'));
+  // Explainer.md's examples (those not about hyphens): each clashes with one of foo, foo-bar,
+  // [constructor]foo, [method]foo.bar, [static]foo.baz, foo:bar/baz.
+  const taken = new Set(['foo', 'foo-bar', '[constructor]foo', '[method]foo.bar', '[static]foo.baz', 'foo:bar/baz'].map(key));
+  assert.equal(taken.size, 6);
+  for (const n of ['foo', 'FOO', 'foo-BAR', '[constructor]FOO', '[method]foo.BAR', '[static]foo.bar',
+    '[method]foo.baz', '[method]foo.foo', 'foo:bar/BAZ']) assert.ok(taken.has(key(n)), n);
+  assert.notEqual(key('a1'), key('a-1')); // kebab.wast imports both
 });
 
 // A component of one import section: (import "<name>" (func (type 0))) after (type (func)).

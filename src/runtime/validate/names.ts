@@ -120,17 +120,20 @@ function depName(name: string): ParsedName | string {
   return { kind: 'dep' };
 }
 
-/** The key under which two names clash (strong uniqueness): case-insensitive; a method and a
- * static function `r.f` share a key, and `[method]l.l` clashes with the plain label `l`. */
+/** The key under which two names clash (Explainer.md "Name Uniqueness": strongly-unique names):
+ * letters lowercased; `[method]l.l` and `[static]l.l` become `l`; the `[method]` and `[static]`
+ * prefixes are dropped, `[constructor]` kept. Hyphens still count: the spec's tests (kebab.wast)
+ * import both `a1` and `a-1`; a later Explainer removes them too. */
 export function uniquenessKey(name: string, p: ParsedName): string {
+  const canon = (s: string) => s.toLowerCase();
   switch (p.kind) {
-    case 'label': return p.label.toLowerCase();
-    case 'constructor': return `[constructor]${p.resource.toLowerCase()}`;
+    case 'label': return canon(p.label);
+    case 'constructor': return `[constructor]${canon(p.resource)}`;
     case 'method': case 'static': {
-      const r = p.resource.toLowerCase();
-      const f = p.func.toLowerCase();
+      const r = canon(p.resource);
+      const f = canon(p.func);
       return r === f ? r : `${r}.${f}`;
     }
   }
-  return name.toLowerCase();
+  return canon(name);
 }
