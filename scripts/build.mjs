@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run build: the library builds in dist/ (see vite.config.ts).
 import { build } from 'vite';
+import { build as esbuild } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './lib/browser.mjs';
@@ -26,6 +27,16 @@ writeFileSync(workerFile, `//# allFunctionsCalledOnLoad\n${readFileSync(workerFi
 const map = JSON.parse(readFileSync(`${workerFile}.map`, 'utf8'));
 map.mappings = `;${map.mappings}`; // the source map skips the added line
 writeFileSync(`${workerFile}.map`, JSON.stringify(map));
-await lib('src/index.ts', 'wasip3-web.js', ['es']);
-await lib('src/iife.ts', 'wasip3-web.iife.js', ['iife'], 'WasiP3WebBundle');
+// The page API with esbuild, which leaves `new Worker(new URL('./component-worker.js',
+// import.meta.url))` as written: the form an app's bundler (Vite, webpack 5) recognises and
+// rewrites to the worker it emits. (Vite's own build would try to bundle the worker here.)
+const page = (entry, outfile, format, globalName) => esbuild({
+  entryPoints: [join(root, entry)], outfile: join(root, 'dist', outfile), bundle: true, format, globalName,
+  minify: true, sourcemap: true, target: 'es2022', legalComments: 'none', logLevel: 'error',
+  // The script-tag build finds its worker beside its <script> (src/iife.ts), never through
+  // import.meta, which a classic script does not have.
+  ...(format === 'iife' ? { define: { 'import.meta.url': 'undefined' } } : {}),
+});
+await page('src/index.ts', 'wasip3-web.js', 'esm');
+await page('src/iife.ts', 'wasip3-web.iife.js', 'iife', 'WasiP3WebBundle');
 console.log('built dist/wasip3-web.js, dist/component-worker.js, dist/wasip3-web.iife.js');

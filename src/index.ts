@@ -100,10 +100,22 @@ const WORKER_OPTIONS: WorkerOptions = { type: 'module', name: 'wasip3-web compon
 /** The component worker: the TypeScript source under a dev server, the built file beside this
  * module (or beside the script tag's script) otherwise. */
 function startWorker(url: string | URL | null | undefined): Worker {
-  if (url) return new Worker(url, WORKER_OPTIONS);
-  // Built from a variable so that bundlers leave the path alone: the worker is shipped as is.
-  const path = import.meta.url.endsWith('.ts') ? '../workers/component-worker.ts' : './component-worker.js';
-  return new Worker(new URL(path, import.meta.url), WORKER_OPTIONS);
+  if (url) return workerAt(new URL(url, globalThis.location?.href));
+  // The form bundlers recognise (Vite, webpack 5): they emit the worker and rewrite this URL.
+  // Beside dist/wasip3-web.js it is dist/component-worker.js; the repo's dev servers map it
+  // to workers/component-worker.ts.
+  return new Worker(new URL('./component-worker.js', import.meta.url), { type: 'module', name: 'wasip3-web component' });
+}
+
+/** A worker from its script's URL. A worker script must be same-origin: one on another origin
+ * (a CDN) is loaded by a same-origin blob that imports it (it is one classic script). */
+function workerAt(url: URL): Worker {
+  if (!globalThis.location || url.origin === globalThis.location.origin || url.protocol === 'blob:' || url.protocol === 'data:') {
+    return new Worker(url, WORKER_OPTIONS);
+  }
+  const boot = URL.createObjectURL(new Blob([`importScripts(${JSON.stringify(url.href)});`], { type: 'text/javascript' }));
+  setTimeout(() => URL.revokeObjectURL(boot), 60_000); // long after the worker has read it
+  return new Worker(boot, { name: WORKER_OPTIONS.name });
 }
 
 const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());

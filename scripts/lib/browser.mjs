@@ -44,13 +44,29 @@ const servingDist = {
   },
 };
 
+/** Under a dev server the page API is TypeScript source, and its worker URL
+ * (`new URL('./component-worker.js', import.meta.url)` in src/index.ts, which is
+ * dist/component-worker.js once built) names the worker's source instead. */
+export const devWorker = {
+  name: 'wasip3-web-dev-worker',
+  configureServer(server) {
+    server.middlewares.use((req, res, next) => {
+      const [path, query = ''] = (req.url ?? '').split('?');
+      if (path !== '/src/component-worker.js') return next();
+      res.statusCode = 302;
+      res.setHeader('Location', `/workers/component-worker.ts${query ? `?${query}` : ''}`);
+      res.end();
+    });
+  },
+};
+
 /** Start a Vite dev server over the repo root on a free loopback port. */
 export async function startServer() {
   const server = await createServer({
     root, configFile: false, logLevel: 'error',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
     optimizeDeps: { noDiscovery: true, include: [] },
-    plugins: [servingDist],
+    plugins: [servingDist, devWorker],
   });
   await server.listen();
   const addr = server.httpServer.address();
