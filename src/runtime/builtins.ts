@@ -133,8 +133,9 @@ export function contextSet(def: ComponentInstance, i: number): CoreFunc {
 export function backpressureInc(def: ComponentInstance): CoreFunc {
   return plain(() => {
     const inst = here(def);
-    // A u16 counter (definitions.py): reaching 2^16 traps, and the store is poisoned with it.
-    trapIf(inst.backpressure + 1 >= 2 ** 16, 'backpressure counter overflow');
+    // A u16 counter (definitions.py): reaching 2^16 traps. Both directions trap with
+    // wasmtime's one message, which other test suites look for.
+    trapIf(inst.backpressure + 1 >= 2 ** 16, 'backpressure counter overflow: backpressure.inc reached 2^16');
     inst.backpressure++;
   });
 }
@@ -142,7 +143,7 @@ export function backpressureInc(def: ComponentInstance): CoreFunc {
 export function backpressureDec(def: ComponentInstance): CoreFunc {
   return plain(() => {
     const inst = here(def);
-    trapIf(inst.backpressure === 0, 'backpressure counter underflow');
+    trapIf(inst.backpressure === 0, 'backpressure counter overflow: backpressure.dec below 0 (underflow)');
     inst.backpressure--;
     // Tasks waiting to enter may now proceed.
     inst.store.kick();

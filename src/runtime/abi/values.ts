@@ -26,6 +26,71 @@ function fieldKey(label: string): string {
 
 const MAX_STRING_BYTE_LENGTH = 2 ** 28 - 1;
 const MAX_LIST_BYTE_LENGTH = 2 ** 28 - 1;
+
+// ---- Bounds on one copy (ours; the spec bounds each list and string, not the whole value)
+// Lists in guest memory may alias one another, so a few KiB can describe a value of 2^40
+// bytes (a list<list<list<list<u8>>>> whose elements all point at one list): lifting it would
+// allocate until the worker dies. Each lift (a call's parameters or results, a task.return, a
+// stream or future copy) therefore has a budget of MAX_COPY_BYTES: the bytes of every list and
+// string it reads, plus COPY_ELEMENT_COST for each list element lifted as a JS value of its own
+// (lists of numbers move as typed arrays and cost only their bytes). That is one list as long
+// as the spec allows (2^28 - 1 bytes), or about 3 million records, in one copy: more than a
+// worker can hold sensibly. And a value's type may nest at most MAX_VALUE_DEPTH deep (lifting
+// and lowering recurse over the type). A value beyond either bound traps before it is built.
+export const MAX_COPY_BYTES = 2 ** 28;
+export const COPY_ELEMENT_COST = 64;
+export const MAX_VALUE_DEPTH = 100;
+let copyBudget = MAX_COPY_BYTES;
+
+/** Start the budget of one lift (see MAX_COPY_BYTES). */
+export function beginCopy(): void { copyBudget = MAX_COPY_BYTES; }
+
+function charge(bytes: number): void {
+  copyBudget -= bytes;
+  if (copyBudget < 0) {
+    trap(`value too large to copy: its lists and strings exceed ${MAX_COPY_BYTES} bytes in all (wasip3-web's bound on one copy; lists may alias one another in memory)`);
+  }
+}
+
+const DEPTH = new WeakMap<ValType, number>();
+/** How deep t nests (lists, records, variants... around one another), walked with a stack of our own (a type may nest deeper than JS recursion
+ * goes) and memoized per type object (shared subtypes are walked once). */
+function typeDepth(root: ValType): number {
+  const known = DEPTH.get(root);
+  if (known !== undefined) return known;
+  const kids = (t: ValType): ValType[] => {
+    switch (t.k) {
+      case 'list': case 'option': return [t.t];
+      case 'map': return [t.key, t.value];
+      case 'record': return t.fields.map((f) => f.t);
+      case 'tuple': return t.ts;
+      case 'variant': return t.cases.flatMap((c) => (c.t ? [c.t] : []));
+      case 'result': return [t.ok, t.err].filter((u): u is ValType => u !== null);
+      default: return []; // scalars, handles (a stream's elements are copied on their own)
+    }
+  };
+  const stack: [ValType, boolean][] = [[root, false]];
+  while (stack.length > 0) {
+    const [t, expanded] = stack.pop()!;
+    if (DEPTH.has(t)) continue;
+    if (!expanded) {
+      stack.push([t, true]);
+      for (const u of kids(t)) if (!DEPTH.has(u)) stack.push([u, false]);
+    } else {
+      // Scalars and handles are depth 0, list<u8> is 1.
+      const ks = kids(t);
+      let inner = 0;
+      for (const u of ks) inner = Math.max(inner, DEPTH.get(u)!);
+      DEPTH.set(t, ks.length === 0 ? 0 : 1 + inner);
+    }
+  }
+  return DEPTH.get(root)!;
+}
+
+/** Trap when a type nests deeper than MAX_VALUE_DEPTH. */
+export function checkDepth(t: ValType): void {
+  if (typeDepth(t) > MAX_VALUE_DEPTH) trap(`value nested too deeply to copy: its type nests ${typeDepth(t)} levels, more than ${MAX_VALUE_DEPTH} (wasip3-web's bound)`);
+}
 const UTF16_TAG = 0x8000_0000;
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
@@ -144,6 +209,7 @@ export function loadStringFromRange(cx: LiftLowerContext, ptr: number, taggedCod
   trapIf(byteLength > MAX_STRING_BYTE_LENGTH, 'string too long');
   trapIf(ptr % align !== 0, 'unaligned pointer');
   if (ptr + byteLength > cx.bytes.length) outOfBounds(cx, 'string');
+  charge(byteLength);
   const bytes = cx.bytes.subarray(ptr, ptr + byteLength);
   try {
     if (enc === 'utf8') return utf8Decoder.decode(bytes);
@@ -201,6 +267,7 @@ export function loadListFromRange(cx: LiftLowerContext, ptr: number, length: num
   trapIf(length * size > MAX_LIST_BYTE_LENGTH, 'list too long');
   trapIf(ptr % alignment(t) !== 0, 'unaligned pointer');
   if (ptr + length * size > cx.bytes.length) outOfBounds(cx, 'list');
+  charge(length * size);
   return loadListFromValidRange(cx, ptr, length, t);
 }
 
@@ -211,6 +278,8 @@ export function loadListFromValidRange(cx: LiftLowerContext, ptr: number, length
     const bytes = cx.bytes.slice(ptr, ptr + length * Typed.BYTES_PER_ELEMENT);
     return new Typed(bytes.buffer);
   }
+  // Charged before anything is allocated, so an enormous value traps at once.
+  charge(length * COPY_ELEMENT_COST);
   const size = elemSize(t);
   const out: unknown[] = new Array(length);
   for (let i = 0; i < length; i++) out[i] = load(cx, ptr + i * size, t);
@@ -591,6 +660,8 @@ export function lowerFlat(cx: LiftLowerContext, v: unknown, t: ValType, out: unk
 // ---- Lifting and lowering values
 
 export function liftFlatValues(cx: LiftLowerContext, maxFlat: number, vi: CoreValueIter, ts: ValType[]): unknown[] {
+  for (const t of ts) checkDepth(t);
+  beginCopy();
   const flat = flattenTypes(ts);
   if (flat.length > maxFlat) {
     const ptr = (vi.next() as number) >>> 0;
@@ -603,6 +674,7 @@ export function liftFlatValues(cx: LiftLowerContext, maxFlat: number, vi: CoreVa
 }
 
 export function lowerFlatValues(cx: LiftLowerContext, maxFlat: number, vs: unknown[], ts: ValType[], outParam?: CoreValueIter): unknown[] {
+  for (const t of ts) checkDepth(t);
   const flat = flattenTypes(ts);
   if (flat.length > maxFlat) {
     const tuple: ValType = { k: 'tuple', ts };

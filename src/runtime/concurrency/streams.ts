@@ -5,7 +5,7 @@
 import { trap, trapIf } from '../errors.js';
 import { alignment, elemSize, isNumberType, typeEquals, type ValType } from '../types.js';
 import type { LiftLowerContext } from '../abi/context.js';
-import { loadListFromValidRange, storeListIntoValidRange } from '../abi/values.js';
+import { beginCopy, checkDepth, loadListFromValidRange, storeListIntoValidRange } from '../abi/values.js';
 import { Waitable } from './waitables.js';
 import type { ComponentInstance, Store } from './store.js';
 import { fromHostStream, fromHostFuture, StreamReader, FutureReader } from './host-ends.js';
@@ -33,6 +33,7 @@ export class GuestBuffer implements ReadableBuffer, WritableBuffer {
   readonly wantsBytes: boolean;
   constructor(readonly t: ValType | null, private readonly cx: LiftLowerContext, private ptr: number, readonly length: number) {
     trapIf(length > MAX_BUFFER_LENGTH, 'buffer too long');
+    if (t) checkDepth(t);
     this.size = t ? elemSize(t) : 0;
     if (t && length > 0) {
       trapIf(ptr % alignment(t) !== 0, 'unaligned buffer pointer');
@@ -50,6 +51,7 @@ export class GuestBuffer implements ReadableBuffer, WritableBuffer {
     } else if (asBytes && this.wantsBytes) {
       c = { bytes: this.cx.bytes.subarray(this.ptr, this.ptr + n * this.size), count: n };
     } else if (this.t) {
+      beginCopy();
       c = { values: loadListFromValidRange(this.cx, this.ptr, n, this.t) as ArrayLike<unknown>, count: n };
     } else {
       c = { values: new Array<undefined>(n), count: n };
