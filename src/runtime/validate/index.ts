@@ -32,6 +32,8 @@ const fail = (rule: string): never => { throw new Invalid(rule); };
 
 type ScopeKind = 'component' | 'component-type' | 'instance-type';
 
+const ATTRS = ['implements', 'versionsuffix', 'external-id'];
+
 /** The names of one import or export namespace: strong uniqueness, and which resource each
  * resource-typed name denotes (for [constructor], [method] and [static] names). */
 class Names {
@@ -50,9 +52,9 @@ class Names {
     if (attrs) {
       const kinds = new Set<number>();
       for (const a of attrs) {
-        if (kinds.has(a.tag)) fail(`duplicate '${a.tag === 0 ? 'implements' : 'external-id'}' option in name \`${name}\``);
+        if (kinds.has(a.tag)) fail(`duplicate '${ATTRS[a.tag]}' option in name \`${name}\``);
         kinds.add(a.tag);
-        if (a.tag !== 0x00) continue; // external-id: no rules beyond the string
+        if (a.tag !== 0x00) continue; // versionsuffix (🔗, gated), external-id: no rules beyond the string
         if (e.sort !== 'instance') fail('only instances can have an `implements` attribute');
         if (p.kind !== 'label') fail(`name \`${name}\` is not valid with \`implements\``);
         if (a.value === '') fail('`` is not a valid name for `implements`');
