@@ -3,8 +3,8 @@
 // test's manifest as the suite's own runner does (runner/test-runner/wasi_test_runner/
 // test_suite_runner.py): run (args, env, argv[0] the component's file name, as wasmtime
 // gives it), write to stdin, read stdout/stderr and compare, wait for the exit code.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { openPage, root } from './browser.mjs';
 
 export const suiteDir = join(root, 'test/wasi-testsuite/wasm32-wasip3');
@@ -38,10 +38,27 @@ export function manifest(name) {
   return { operations: ops };
 }
 
+/** The backends a manifest's root can be preopened on. */
+export const BACKENDS = ['memory', 'opfs'];
+
+/** A directory's files as { 'sub/name': base64 } (directories are made on the way). */
+export function filesOf(dir) {
+  const out = {};
+  const walk = (d) => {
+    for (const e of readdirSync(d).sort()) {
+      const f = join(d, e);
+      if (statSync(f).isDirectory()) walk(f);
+      else out[relative(dir, f).split('\\').join('/')] = readFileSync(f).toString('base64');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
 const show = (s) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
 
 /** Run one test in the page; returns { name, result: 'pass'|'fail'|'skip', reason }. */
-async function runOne(page, url, name) {
+async function runOne(page, url, name, backend) {
   const m = manifest(name);
   const missing = m.operations.map((o) => NOT_YET[o.type]).find(Boolean) ?? (m.servers ? NOT_YET.request : null);
   if (missing) return { name, result: 'skip', reason: `needs ${missing}` };
@@ -51,9 +68,11 @@ async function runOne(page, url, name) {
     for (const op of m.operations) {
       switch (op.type) {
         case 'run': {
-          if (op.root) return fail(`needs a preopened directory (${op.root} as /): wasi:filesystem is issue 12`);
+          // The manifest's root is preopened as /: its files copied into a fresh memory tree,
+          // or into a fresh OPFS directory for this test.
+          const root = op.root ? { backend, files: filesOf(join(suiteDir, op.root)), name: `wasi-testsuite/${name}` } : null;
           const args = [`${name}.wasm`, ...(op.args ?? [])];
-          await page.evaluate(([u, a, e]) => globalThis.suite.run(u, a, e), [`${url}/test/wasi-testsuite/wasm32-wasip3/${name}.wasm`, args, op.env ?? {}]);
+          await page.evaluate(([u, a, e, r]) => globalThis.suite.run(u, a, e, r), [`${url}/test/wasi-testsuite/wasm32-wasip3/${name}.wasm`, args, op.env ?? {}, root]);
           break;
         }
         case 'write':
@@ -85,8 +104,10 @@ async function runOne(page, url, name) {
   }
 }
 
-/** Run the named tests (all by default); returns one row per test. */
-export async function runSuite(names = testNames(), { log = () => {} } = {}) {
+/** Run the named tests (all by default), a root preopened on `backend` (memory or opfs);
+ * returns one row per test. */
+export async function runSuite(names = testNames(), { log = () => {}, backend = 'memory' } = {}) {
+  if (!BACKENDS.includes(backend)) throw new Error(`unknown backend ${backend} (${BACKENDS.join(' or ')})`);
   const session = await openPage('/test/pages/wasi-testsuite.html');
   const { page } = session;
   try {
@@ -95,7 +116,7 @@ export async function runSuite(names = testNames(), { log = () => {} } = {}) {
     for (const name of names) {
       let row;
       try {
-        row = await runOne(page, session.url, name);
+        row = await runOne(page, session.url, name, backend);
       } catch (e) {
         row = { name, result: 'fail', reason: `the runner failed: ${String(e?.message ?? e).split('\n')[0]}` };
         await page.reload();
@@ -120,10 +141,14 @@ export function formatTable(rows) {
   return lines.join('\n');
 }
 
-/** The tests STATUS.md lists as not passing, with their reasons. */
-export function statusList(file = join(root, 'test/wasi-testsuite/STATUS.md')) {
+/** The tests STATUS.md lists as not passing, with their reasons: the first table for the
+ * memory backend, the table under a heading naming `opfs` for that one. */
+export function statusList(file = join(root, 'test/wasi-testsuite/STATUS.md'), backend = 'memory') {
   const out = new Map();
+  let section = 'memory';
   for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.startsWith('#')) section = /opfs/i.test(line) ? 'opfs' : 'memory';
+    if (section !== backend) continue;
     const m = /^\| `([^`]+)` \| (fail|skip) \| (.*) \|$/.exec(line);
     if (m) out.set(m[1], { result: m[2], reason: m[3] });
   }

@@ -19,3 +19,14 @@ test('the official WASI test suite (test/wasi-testsuite/STATUS.md)', { timeout: 
     assert.equal(rows.find((r) => r.name === t)?.result, 'pass', `${t} is a target of the WASI 0.2 issue and must pass`);
   }
 });
+
+test('the filesystem tests on OPFS (--backend opfs; STATUS.md, its OPFS table)', { timeout: 600_000 }, async () => {
+  const names = testNames().filter((n) => n.startsWith('filesystem-'));
+  const rows = await runSuite(names, { backend: 'opfs' });
+  console.log(formatTable(rows));
+  const listed = statusList(undefined, 'opfs');
+  const wrong = rows.filter((r) => (r.result === 'pass' ? listed.has(r.name) : listed.get(r.name)?.result !== r.result))
+    .map((r) => `${r.name}: ${r.result}${r.reason ? ` (${r.reason})` : ''}; STATUS.md says ${listed.get(r.name)?.result ?? 'pass'}`);
+  assert.deepEqual(wrong, [], 'OPFS results that differ from STATUS.md');
+  assert.equal(names.length, 14);
+});

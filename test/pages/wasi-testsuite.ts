@@ -1,7 +1,7 @@
 // The page side of `npm run wasi-testsuite`: runs one test component through the page API (the
 // built library, as a deployment loads it) and carries out the manifest's operations that the
 // node side sends: run, write (stdin), read (stdout, stderr), wait, kill.
-import type { ComponentHandle, LoadOptions } from '../../src/index.ts';
+import type { ComponentHandle, LoadOptions, PreopenGrant } from '../../src/index.ts';
 
 type Lib = { loadComponent(src: string, o: LoadOptions): Promise<ComponentHandle> };
 
@@ -25,9 +25,34 @@ function output(r: Running, id: 'stdout' | 'stderr') {
   });
 }
 
+/** A manifest's root directory: its files (base64 by relative path) and where to put them. */
+interface Root { backend: 'memory' | 'opfs'; files: Record<string, string>; name: string }
+
+const bytes = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+
+/** The preopen for a root: a memory tree of its files, or a fresh OPFS directory seeded with them. */
+async function preopen(root: Root): Promise<PreopenGrant> {
+  const files = Object.fromEntries(Object.entries(root.files).map(([k, v]) => [k, bytes(v)]));
+  if (root.backend === 'memory') return { files };
+  let top = await navigator.storage.getDirectory();
+  const parts = root.name.split('/');
+  for (const p of parts.slice(0, -1)) top = await top.getDirectoryHandle(p, { create: true });
+  await top.removeEntry(parts[parts.length - 1]!, { recursive: true }).catch(() => {});
+  const dir = await top.getDirectoryHandle(parts[parts.length - 1]!, { create: true });
+  for (const [path, content] of Object.entries(files)) {
+    let d = dir;
+    const ps = path.split('/');
+    for (const p of ps.slice(0, -1)) d = await d.getDirectoryHandle(p, { create: true });
+    const w = await (await d.getFileHandle(ps[ps.length - 1]!, { create: true })).createWritable();
+    await w.write(content as Uint8Array<ArrayBuffer>);
+    await w.close();
+  }
+  return { opfs: root.name };
+}
+
 const api = {
   /** Load and run a component: args (argv[0] first), env, preopens by guest path. */
-  async run(url: string, args: string[], env: Record<string, string>): Promise<void> {
+  async run(url: string, args: string[], env: Record<string, string>, root: Root | null): Promise<void> {
     const lib = (await import('/dist/wasip3-web.js' as string)) as Lib;
     const r: Running = {
       handle: null, stdin: null, text: { stdout: '', stderr: '' }, ended: { stdout: false, stderr: false }, wake: null,
@@ -37,7 +62,8 @@ const api = {
     const stdin = new ReadableStream<Uint8Array>({ start(c) { r.stdin = c; } });
     r.done = (async () => {
       try {
-        r.handle = await lib.loadComponent(url, { args, env, stdin, stdout: output(r, 'stdout'), stderr: output(r, 'stderr') });
+        const preopens = root ? { '/': await preopen(root) } : undefined;
+        r.handle = await lib.loadComponent(url, { args, env, stdin, stdout: output(r, 'stdout'), stderr: output(r, 'stderr'), preopens });
         return await r.handle.run();
       } catch (e) {
         const err = e as Error & { kind?: string };
