@@ -42,7 +42,8 @@ async function prepare(file) {
 /** How long one file may run before its worker is terminated and the file marked failed. */
 export const FILE_TIMEOUT_MS = Number(process.env.CONFORMANCE_FILE_TIMEOUT_MS) || 30_000;
 
-/** Run the files; returns [{ file, commands, passed, failed, error, failures }]. Each file runs in
+/** Run the files; returns [{ file, commands, passed, failed, error, failures, outcomes }] (each
+ * outcome: line, kind, ok, detail, ms). Each file runs in
  * a fresh worker of the conformance page (test/pages/conformance.ts) with a time limit; a file that
  * hangs or crashes is marked failed with the reason, and the run goes on (in a new page if the
  * renderer itself died). */
@@ -74,9 +75,9 @@ export async function runConformance(files, { verbose = false, timeoutMs = FILE_
         if (error && !failed.length) failures.push(error);
         // Commands the file never reached (after a hang or crash) count as failed.
         const unrun = cmds.length - outcomes.length;
-        row = { file: name, commands: cmds.length, passed: outcomes.length - failed.length, failed: failed.length + unrun, error: failures[0]?.slice(0, 300) ?? null, failures };
+        row = { file: name, commands: cmds.length, passed: outcomes.length - failed.length, failed: failed.length + unrun, error: failures[0]?.slice(0, 300) ?? null, failures, outcomes };
       } catch (e) {
-        row = { file: name, commands: 0, passed: 0, failed: 1, error: `could not run: ${String(e?.message ?? e).split('\n')[0]}`, failures: [] };
+        row = { file: name, commands: 0, passed: 0, failed: 1, error: `could not run: ${String(e?.message ?? e).split('\n')[0]}`, failures: [], outcomes: [] };
         await freshPage();
       } finally {
         clearTimeout(timer);

@@ -271,7 +271,7 @@ export function subtaskCancel(def: ComponentInstance, isAsync: boolean): CoreFun
     const subtask = inst.handles.get(i);
     if (!(subtask instanceof Subtask)) trap(`handle ${i} is not a subtask`);
     const st = subtask as Subtask;
-    trapIf(st.resolveDelivered(), 'cannot cancel a subtask whose resolution was already delivered');
+    trapIf(st.resolveDelivered(), '`subtask.cancel` called after terminal status delivered');
     trapIf(st.cancellationRequested, 'cannot cancel a subtask twice');
     trapIf(st.inWaitableSet() && !isAsync, 'waitable cannot be used synchronously while added to a waitable set');
     const finish = (): number => {

@@ -23,6 +23,16 @@ test('Component Model conformance (test/conformance/STATUS.md)', { timeout: 900_
   assert.equal(rows.filter((r) => !r.file.startsWith('test/')).length, 63, 'the spec has 63 test files');
 });
 
+test('copy bounds: an aliasing list bomb and a too-deep type trap at once, with their messages', { timeout: 180_000 }, async () => {
+  const [row] = await runConformance(wastFiles([join(oursDir, 'copy-bounds.wast')]));
+  assert.deepEqual(row.failures, []);
+  // The bombs describe 2^40 bytes; measured before anything is built, they trap in well
+  // under a second (a second here is generous for a loaded CI machine).
+  const traps = row.outcomes.filter((o) => o.kind === 'assert_trap');
+  assert.equal(traps.length, 3);
+  for (const o of traps) assert.ok(o.ms < 2000, `line ${o.line} took ${o.ms} ms`);
+});
+
 test('npm run conformance: a file that hangs fails at its time limit, the run goes on, and the process exits once the table is printed', { timeout: 120_000 }, async () => {
   const json = join(mkdtempSync(join(tmpdir(), 'conformance-')), 'rows.json');
   const t0 = Date.now();

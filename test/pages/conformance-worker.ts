@@ -16,7 +16,7 @@ export type Cmd =
   | { kind: 'assert_invalid' | 'assert_malformed' | 'assert_unlinkable' | 'assert_trap_instantiate'; line: number; component: { source: Source }; message: string }
   | { kind: 'register' | 'unsupported'; line: number; what?: string };
 
-export interface Outcome { line: number; kind: string; ok: boolean; detail?: string }
+export interface Outcome { line: number; kind: string; ok: boolean; detail?: string; ms?: number }
 
 const fromB64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
@@ -100,6 +100,7 @@ async function runWast(cmds: Cmd[], report: (m: WorkerMessage) => void): Promise
     out.push(o);
     // Tell the page which command runs, so a hang is reported at its line.
     report({ type: 'start', line: c.line, kind: c.kind });
+    const t0 = performance.now();
     try {
       switch (c.kind) {
         case 'component': {
@@ -166,6 +167,7 @@ async function runWast(cmds: Cmd[], report: (m: WorkerMessage) => void): Promise
       o.ok = false;
       o.detail = errText(e);
     }
+    o.ms = Math.round(performance.now() - t0);
     report({ type: 'outcome', outcome: o });
   }
   return out;

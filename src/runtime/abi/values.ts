@@ -87,6 +87,85 @@ function typeDepth(root: ValType): number {
   return DEPTH.get(root)!;
 }
 
+/** Above 0 while a value measured in full is built: its costs were charged already. */
+let measured = 0;
+
+const HEAP = new WeakMap<ValType, boolean>();
+/** Whether a value of type t holds lists or strings of its own (pointers into memory). Types
+ * are depth-checked before any lift, so the recursion is shallow. */
+function holdsHeap(t: ValType): boolean {
+  let h = HEAP.get(t);
+  if (h !== undefined) return h;
+  switch (t.k) {
+    case 'string': case 'map': h = true; break;
+    case 'list': h = t.len === undefined || holdsHeap(t.t); break;
+    case 'record': h = t.fields.some((f) => holdsHeap(f.t)); break;
+    case 'tuple': h = t.ts.some(holdsHeap); break;
+    case 'variant': h = t.cases.some((c) => c.t !== null && holdsHeap(c.t)); break;
+    case 'option': h = holdsHeap(t.t); break;
+    case 'result': h = (t.ok !== null && holdsHeap(t.ok)) || (t.err !== null && holdsHeap(t.err)); break;
+    default: h = false;
+  }
+  HEAP.set(t, h);
+  return h;
+}
+
+/** Charge what lifting length elements of type t at ptr would cost, reading only pointers and
+ * lengths, with the checks and traps load would make. */
+function measureElements(cx: LiftLowerContext, ptr: number, length: number, t: ValType): void {
+  if (!TYPED[t.k]) charge(length * COPY_ELEMENT_COST);
+  if (!holdsHeap(t)) return;
+  const size = elemSize(t);
+  for (let i = 0; i < length; i++) measureValue(cx, ptr + i * size, t);
+}
+
+function measureValue(cx: LiftLowerContext, ptr: number, t: ValType): void {
+  const v = cx.view;
+  switch (t.k) {
+    case 'string': {
+      const p = v.getUint32(ptr, true);
+      const units = v.getUint32(ptr + 4, true);
+      let bytes = units;
+      let align = 1;
+      if (cx.opts.stringEncoding === 'utf16') { bytes = 2 * units; align = 2; }
+      else if (cx.opts.stringEncoding !== 'utf8') { align = 2; if (units & UTF16_TAG) bytes = 2 * (units ^ UTF16_TAG); }
+      trapIf(bytes > MAX_STRING_BYTE_LENGTH, 'string too long');
+      trapIf(p % align !== 0, 'unaligned pointer');
+      if (p + bytes > cx.bytes.length) outOfBounds(cx, 'string');
+      charge(bytes);
+      return;
+    }
+    case 'list': case 'map': {
+      const et = listElem(t);
+      if (t.k === 'list' && t.len !== undefined) { measureElements(cx, ptr, t.len, et); return; }
+      const p = v.getUint32(ptr, true);
+      const n = v.getUint32(ptr + 4, true);
+      const size = elemSize(et);
+      trapIf(n * size > MAX_LIST_BYTE_LENGTH, 'list too long');
+      trapIf(p % alignment(et) !== 0, 'unaligned pointer');
+      if (p + n * size > cx.bytes.length) outOfBounds(cx, 'list');
+      charge(n * size);
+      measureElements(cx, p, n, et);
+      return;
+    }
+    case 'record': case 'tuple':
+      for (const u of t.k === 'record' ? t.fields.map((f) => f.t) : t.ts) {
+        ptr = alignTo(ptr, alignment(u));
+        measureValue(cx, ptr, u);
+        ptr += elemSize(u);
+      }
+      return;
+    case 'variant': case 'option': case 'result': {
+      const cases = (despecialize(t) as { cases: Case[] }).cases;
+      const idx = loadInt(cx, ptr, discriminantSize(cases.length));
+      trapIf(idx >= cases.length, 'invalid variant discriminant');
+      const c = cases[idx]!;
+      if (c.t) measureValue(cx, alignTo(ptr + discriminantSize(cases.length), maxCaseAlignment(cases)), c.t);
+      return;
+    }
+  }
+}
+
 /** Trap when a type nests deeper than MAX_VALUE_DEPTH. */
 export function checkDepth(t: ValType): void {
   if (typeDepth(t) > MAX_VALUE_DEPTH) trap(`value nested too deeply to copy: its type nests ${typeDepth(t)} levels, more than ${MAX_VALUE_DEPTH} (wasip3-web's bound)`);
@@ -209,7 +288,7 @@ export function loadStringFromRange(cx: LiftLowerContext, ptr: number, taggedCod
   trapIf(byteLength > MAX_STRING_BYTE_LENGTH, 'string too long');
   trapIf(ptr % align !== 0, 'unaligned pointer');
   if (ptr + byteLength > cx.bytes.length) outOfBounds(cx, 'string');
-  charge(byteLength);
+  if (measured === 0) charge(byteLength);
   const bytes = cx.bytes.subarray(ptr, ptr + byteLength);
   try {
     if (enc === 'utf8') return utf8Decoder.decode(bytes);
@@ -267,19 +346,33 @@ export function loadListFromRange(cx: LiftLowerContext, ptr: number, length: num
   trapIf(length * size > MAX_LIST_BYTE_LENGTH, 'list too long');
   trapIf(ptr % alignment(t) !== 0, 'unaligned pointer');
   if (ptr + length * size > cx.bytes.length) outOfBounds(cx, 'list');
-  charge(length * size);
+  if (measured === 0) charge(length * size);
   return loadListFromValidRange(cx, ptr, length, t);
 }
 
 export function loadListFromValidRange(cx: LiftLowerContext, ptr: number, length: number, t: ValType): unknown {
+  // Elements that hold lists or strings of their own: measure the whole value first, without
+  // building anything, so a value past the budget traps before it allocates.
+  if (measured === 0 && holdsHeap(t)) {
+    measureElements(cx, ptr, length, t);
+    measured++;
+    try {
+      return buildList(cx, ptr, length, t);
+    } finally {
+      measured--;
+    }
+  }
+  return buildList(cx, ptr, length, t);
+}
+
+function buildList(cx: LiftLowerContext, ptr: number, length: number, t: ValType): unknown {
   const Typed = TYPED[t.k];
   if (Typed) {
     // Copy the bytes out in one move; the typed array owns an aligned copy.
     const bytes = cx.bytes.slice(ptr, ptr + length * Typed.BYTES_PER_ELEMENT);
     return new Typed(bytes.buffer);
   }
-  // Charged before anything is allocated, so an enormous value traps at once.
-  charge(length * COPY_ELEMENT_COST);
+  if (measured === 0) charge(length * COPY_ELEMENT_COST);
   const size = elemSize(t);
   const out: unknown[] = new Array(length);
   for (let i = 0; i < length; i++) out[i] = load(cx, ptr + i * size, t);

@@ -367,14 +367,16 @@ export class Task {
   }
 
   return(result: unknown[]): void {
-    trapIf(this.state === 'resolved', 'cannot return a value twice from the same task');
+    // Messages in wasmtime's words (which other test suites compare).
+    trapIf(this.state === 'resolved', '`task.return` or `task.cancel` called more than once for current task');
     trapIf(this.numBorrows > 0, 'borrow handles still remain at the end of the call');
     this.onResolve(result);
     this.state = 'resolved';
   }
 
   cancel(): void {
-    trapIf(this.state !== 'cancel-delivered', 'cannot cancel a task before cancellation was requested');
+    trapIf(this.state === 'resolved', '`task.return` or `task.cancel` called more than once for current task');
+    trapIf(this.state !== 'cancel-delivered', '`task.cancel` called by task which has not been cancelled');
     trapIf(this.numBorrows > 0, 'borrow handles still remain at the end of the call');
     this.onResolve(null);
     this.state = 'resolved';
