@@ -321,6 +321,24 @@ test('0.2.0-draft (wasmtime\'s) works on the same buckets: u64 increment, its u6
   assert.equal(r.denied, 'err access-denied');
 });
 
+test('a watcher built against 0.2.0-draft hears a draft2 component\'s writes, not its own', async () => {
+  const database = fresh('draft-watch');
+  const r = await inPage(page, async (load, _lib, database) => {
+    const w = await load('kv-draft-watcher', { keyvalue: { buckets: ['w'], database } });
+    const s = await load('kv-store', { keyvalue: { buckets: ['w'], database } });
+    const own = await w.put('w', 'mine', 'x');
+    const theirs = [await s.put('w', 'k', 'v'), await s.remove('w', 'k')];
+    let log = '';
+    for (let i = 0; i < 50 && log.split('\n').length < 3; i++) { await new Promise((res) => setTimeout(res, 20)); log += await w.events(); }
+    await new Promise((res) => setTimeout(res, 200));
+    return { own, theirs, log: log + await w.events() };
+  }, database);
+  assert.deepEqual([r.own, ...r.theirs], ['ok', 'ok', 'ok']);
+  const lines = r.log.split('\n').filter(Boolean);
+  assert.match(lines[0] ?? '', /^set k=v now=(v|none)$/);
+  assert.deepEqual(lines.slice(1), ['delete k now=none']);
+});
+
 test('a full quota is the interface\'s other error with the browser\'s message, and nothing is half-written', async () => {
   const database = fresh('quota');
   const tab = await newTab();
