@@ -147,7 +147,16 @@ export function moduleTypeOf(bytes: Uint8Array): ModuleType {
         }
         break;
       }
-      case 3: { const n = s.u32(); for (let i = 0; i < n; i++) funcs.push(sig(s.u32())); break; }
+      case 3: {
+        // Thousands of entries in a real module, nearly all one-byte indices: read them inline.
+        const n = s.u32();
+        const b = s.bytes;
+        for (let i = 0; i < n; i++) {
+          const x = b[s.pos]!;
+          if (x < 0x80 && s.pos < s.end) { s.pos++; funcs.push(sig(x)); } else funcs.push(sig(s.u32()));
+        }
+        break;
+      }
       case 4: {
         const n = s.u32();
         for (let i = 0; i < n; i++) {
