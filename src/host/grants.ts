@@ -32,8 +32,11 @@ export type PreopenGrant =
   | { opfs: string; readonly?: boolean }
   | { files: Record<string, Uint8Array | string>; readonly?: boolean };
 
-/** wasi:http: the origins outgoing requests may reach ('*': any). */
-export interface HttpGrant { origins: string[] | '*' }
+/** wasi:http: the origins outgoing requests may reach ('*': any); others get
+ * `HTTP-request-denied`. `proxy`: send requests through this endpoint instead of fetch() (the
+ * CLI's --inherit-network: Node sends them, so the page's CORS rules do not apply and trailers
+ * work). */
+export interface HttpGrant { origins: string[] | '*'; proxy?: string }
 
 /** Everything a page may grant, as it crosses to the worker. */
 export interface Grants {
@@ -84,7 +87,11 @@ export function checkGrants(g: Grants): Grants {
   }
   if (g.http !== undefined) {
     if (g.http.origins !== '*' && !isStringList(g.http.origins)) throw new GrantError("http.origins must be a list of origins or '*'");
-    out.http = { origins: g.http.origins === '*' ? '*' : g.http.origins.map((o) => new URL(o).origin) };
+    const origins = g.http.origins === '*' ? '*' as const : g.http.origins.map((o) => {
+      try { return new URL(o).origin; } catch { throw new GrantError(`http.origins: ${JSON.stringify(o)} is not an origin (https://host[:port])`); }
+    });
+    if (g.http.proxy !== undefined && typeof g.http.proxy !== 'string') throw new GrantError('http.proxy must be a URL');
+    out.http = { origins, ...(g.http.proxy ? { proxy: new URL(g.http.proxy, globalThis.location?.href).href } : {}) };
   }
   if (g.sockets !== undefined) {
     if (g.sockets !== 'loopback') throw new GrantError("sockets must be 'loopback'");
