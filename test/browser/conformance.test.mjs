@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { root } from '../../scripts/lib/browser.mjs';
 import { expectedFailures, formatTable, oursDir, runConformance, specDir, wastFiles } from '../../scripts/lib/conformance.mjs';
 
+let allRows = null;
+
 test('Component Model conformance (test/conformance/STATUS.md)', { timeout: 900_000 }, async () => {
-  const rows = await runConformance(wastFiles([specDir, oursDir]));
+  const rows = allRows = await runConformance(wastFiles([specDir, oursDir]));
   console.log(formatTable(rows));
   const expected = expectedFailures();
   const broken = rows.filter((r) => r.failed > 0 && !expected.has(r.file));
@@ -24,7 +26,8 @@ test('Component Model conformance (test/conformance/STATUS.md)', { timeout: 900_
 });
 
 test('copy bounds: an aliasing list bomb and a too-deep type trap at once, with their messages', { timeout: 180_000 }, async () => {
-  const [row] = await runConformance(wastFiles([join(oursDir, 'copy-bounds.wast')]));
+  const file = join(oursDir, 'copy-bounds.wast');
+  const row = allRows?.find((r) => r.file.endsWith('ours/copy-bounds.wast')) ?? (await runConformance(wastFiles([file])))[0];
   assert.deepEqual(row.failures, []);
   // The bombs describe 2^40 bytes; measured before anything is built, they trap in well
   // under a second (a second here is generous for a loaded CI machine).
