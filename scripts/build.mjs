@@ -3,6 +3,7 @@
 import { build } from 'vite';
 import { build as esbuild } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { root } from './lib/browser.mjs';
 
@@ -39,4 +40,12 @@ const page = (entry, outfile, format, globalName) => esbuild({
 });
 await page('src/index.ts', 'wasip3-web.js', 'esm');
 await page('src/iife.ts', 'wasip3-web.iife.js', 'iife', 'WasiP3WebBundle');
-console.log('built dist/wasip3-web.js, dist/component-worker.js, dist/wasip3-web.iife.js');
+// The runtime for embedders (wasip3-web/runtime), and the Vite plugin (runs in Node).
+await page('src/runtime/index.ts', 'runtime.js', 'esm');
+await esbuild({
+  entryPoints: [join(root, 'src/vite.ts')], outfile: join(root, 'dist/vite.js'), bundle: true, format: 'esm',
+  platform: 'node', target: 'node20', packages: 'external', logLevel: 'error',
+});
+// Type declarations for every entry (dist/types/src/...).
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+console.log('built dist/wasip3-web.js, dist/component-worker.js, dist/wasip3-web.iife.js, dist/runtime.js, dist/vite.js, dist/types/');

@@ -68,13 +68,21 @@ export interface LoadOptions extends Grants {
 /** A function exported by a component, called with jco's JS value mapping. */
 export type ExportedFunction = (...args: unknown[]) => Promise<unknown>;
 
-/** A running component in its own worker. */
-export interface ComponentHandle {
+/** A component's exports as the page calls them: interfaces by name, each an object of
+ * camelCase functions; top-level functions directly. */
+export type ComponentExports = Record<string, ExportedFunction | Record<string, ExportedFunction>>;
+
+/** A component's URL that carries the types of its exports: what `import app from
+ * './app.wasm?component'` gives with the wasip3-web/vite plugin. */
+export type ComponentUrl<Exports = ComponentExports> = string & { readonly __componentExports?: Exports };
+
+/** A running component in its own worker; Exports types its exports (see ComponentUrl). */
+export interface ComponentHandle<Exports = ComponentExports> {
   /** Run a command component (wasi:cli/run@0.3.x, else 0.2.x): ok is 0, err is 1, exit gives its code. */
   run(): Promise<{ exitCode: number }>;
   /** Its exports: interfaces by name ('ns:pkg/iface'), each an object of camelCase functions;
    * top-level functions directly. */
-  readonly exports: Record<string, ExportedFunction | Record<string, ExportedFunction>>;
+  readonly exports: Exports;
   /** Its stdout as a readable byte stream, when the stdout option is 'pipe' (else null). Read it
    * while run() is pending: the component waits once 4 MiB are unread (the port's window).
    * A BYOB reader (getReader({ mode: 'byob' })) is the fastest way to read: the bytes are copied
@@ -164,7 +172,7 @@ function stdinStream(stdin: LoadOptions['stdin']): ReadableStream<Uint8Array> {
 
 /** Load a WASI 0.3 (or 0.2) component into a new Web Worker and link it against the browser host.
  * Rejects with a ComponentError whose kind says why when it cannot. */
-export async function loadComponent(source: ComponentSource, options: LoadOptions = {}): Promise<ComponentHandle> {
+export async function loadComponent<Exports = ComponentExports>(source: ComponentUrl<Exports> | ComponentSource, options: LoadOptions = {}): Promise<ComponentHandle<Exports>> {
   const req: Partial<LoadRequest> = {
     args: options.args ?? [],
     env: Object.entries(options.env ?? {}),
@@ -272,7 +280,7 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
   };
   if (early) onHostEvent(early);
 
-  const exports: Record<string, ExportedFunction | Record<string, ExportedFunction>> = {};
+  const exports: ComponentExports = {};
   for (const info of infos) {
     if (info.kind === 'func') {
       const f: ExportedFunction = (...args) => guard(api.call([info.name], args));
@@ -286,7 +294,8 @@ export async function loadComponent(source: ComponentSource, options: LoadOption
   }
 
   return {
-    exports,
+    // Their types come from the component itself (ComponentUrl); the values are built above.
+    exports: exports as Exports,
     ...pipes,
     async run() {
       const r = await guard(api.run());

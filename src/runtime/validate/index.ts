@@ -25,6 +25,7 @@ import {
 } from './types.js';
 
 export { isKebab, parseExternName } from './names.js';
+export type { Entity } from './types.js';
 
 /** Thrown inside the walk; the walk adds the offset of the definition being validated. */
 class Invalid extends Error {}
@@ -754,6 +755,20 @@ export function validateComponent(ast: ComponentAst, options: { validateModules?
     if (e instanceof RangeError || e instanceof TypeError) throw new ValidationError(`internal validator error: ${e.message}`, v.offset);
     throw e;
   }
+}
+
+/** The types of a component's exports, by name, as validation finds them (a build tool's view:
+ * wasip3-web/vite types a component's exports from this). Throws as validateComponent does. */
+export function componentExports(ast: ComponentAst): Map<string, Entity> {
+  const v = new Validator();
+  const sp = new Scope('component', null);
+  try {
+    v.component(ast, sp);
+  } catch (e) {
+    if (e instanceof Invalid) throw new ValidationError(e.message, v.offset);
+    throw e;
+  }
+  return sp.exports;
 }
 
 function checkModules(ast: ComponentAst, v: Validator): void {
