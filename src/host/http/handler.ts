@@ -1,0 +1,99 @@
+// wasi:http/handler@0.3.0, both ways. Exported by the component: serve() turns a request from
+// the page (handle.fetch, the CLI's serve, a Service Worker) into a request resource, calls the
+// component's `handle`, and gives back its response with the body as a ReadableStream that
+// streams as the component writes it. Imported by the component (the middleware world): with
+// no other component wired to it, the import sends the request on as client.send does, under
+// the same grants.
+import type { Instance } from '../../runtime/index.js';
+import { StreamReader } from '../../runtime/index.js';
+import type { ComponentState } from '../state.js';
+import { send } from './client.js';
+import { Fields, Request, Response, Transmission, methodOf, ok, type ErrorCode, type Result } from './types.js';
+
+/** A request as the host receives it to serve. */
+export interface ServedRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: ReadableStream<Uint8Array> | null;
+}
+
+/** The component's answer: its status, headers and a body that streams. */
+export interface ServedResponse {
+  status: number;
+  headers: [string, string][];
+  body: ReadableStream<Uint8Array> | null;
+}
+
+/** The component's exported handler, if it has one (0.3.x). */
+export function handlerExport(instance: Instance): string | null {
+  for (const name of instance.exports.keys()) if (/^wasi:http\/handler@0\.3\./.test(name)) return name;
+  return null;
+}
+
+/** The most bytes one chunk of a response body carries out of the guest. */
+const CHUNK = 1 << 16;
+
+const describe = (e: ErrorCode): string => (('val' in e && e.val !== undefined) ? `${e.tag}: ${typeof e.val === 'object' ? JSON.stringify(e.val, (_, v) => (typeof v === 'bigint' ? String(v) : v)) : String(e.val)}` : e.tag);
+
+/** Run the component's handler on one request. An error-code the handler returns becomes a 500
+ * naming it (as wasmtime serve answers); a trap rejects. */
+export async function serve(instance: Instance, sreq: ServedRequest): Promise<ServedResponse> {
+  const name = handlerExport(instance);
+  if (!name) throw new Error(`the component exports no wasi:http/handler@0.3.x; its exports: ${[...instance.exports.keys()].join(', ') || 'none'}`);
+  const url = new URL(sreq.url);
+  const trailers = Promise.resolve(ok(undefined));
+  const req = new Request(Fields.fromHeaders(sreq.headers), sreq.body ?? undefined, trailers, new Transmission());
+  req.method = methodOf(sreq.method.toUpperCase());
+  req.scheme = url.protocol === 'https:' ? { tag: 'HTTPS' } : url.protocol === 'http:' ? { tag: 'HTTP' } : { tag: 'other', val: url.protocol.slice(0, -1) };
+  req.authority = url.host;
+  req.pathWithQuery = url.pathname + url.search;
+  const r = (await instance.call([name, 'handle'], req)) as Result<Response, ErrorCode>;
+  if (r.tag === 'err') {
+    const text = new TextEncoder().encode(`the component's handler failed: ${describe(r.val)}\n`);
+    return { status: 500, headers: [['content-type', 'text/plain; charset=utf-8']], body: new Blob([text]).stream() };
+  }
+  return respond(r.val);
+}
+
+/** A response resource as status, headers and a streaming body; its sender learns how the
+ * body's transmission ended. */
+export function respond(res: Response): ServedResponse {
+  const [body, trailers] = res.takeBody(null);
+  const status = res.status;
+  const headers = res.headers.pairs();
+  const source = body instanceof StreamReader ? body.toReadableStream(CHUNK) : body;
+  const reader = source.getReader();
+  const out = new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      try {
+        const { done, value } = await reader.read();
+        if (!done) { ctrl.enqueue(value); return; }
+        ctrl.close();
+        // The body is sent: its trailers (which a page's Response cannot carry) end it.
+        const t = await Promise.resolve(trailers).catch(() => ok(undefined)) as Result<unknown, ErrorCode>;
+        res.sent.finish(t && t.tag === 'err' ? t : ok(undefined));
+      } catch (e) {
+        ctrl.error(e);
+        res.sent.finish({ tag: 'err', val: { tag: 'internal-error', val: String(e) } });
+      }
+    },
+    cancel() {
+      void reader.cancel().catch(() => {});
+      res.sent.finish({ tag: 'err', val: { tag: 'connection-terminated' } });
+    },
+  }, { highWaterMark: 0 });
+  return { status, headers, body: status === 204 || status === 304 ? noBody(res, out) : out };
+}
+
+/** A status that has no body: the component's body is not read. */
+function noBody(res: Response, out: ReadableStream<Uint8Array>): null {
+  res.sent.finish(ok(undefined));
+  void out.cancel();
+  return null;
+}
+
+/** The imported handler: with nothing wired to it, a request goes on as client.send sends it. */
+export function handler(state: ComponentState) {
+  return { handle: (req: Request) => send(state, req) };
+}
