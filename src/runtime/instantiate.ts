@@ -209,22 +209,24 @@ async function define(compiled: CompiledComponent, d: Definition, sp: Scope, ci:
       }
       let module = sp.coreModules[e.module] ?? bad(`unknown module ${e.module}`);
       const importObject: Record<string, Record<string, unknown>> = {};
-      let suspends = false;
+      let calls = false;
       for (const a of e.args) {
         const ci2 = sp.coreInstances[a.instance] ?? bad(`unknown core instance ${a.instance}`);
         const o: Record<string, unknown> = {};
         for (const [name, x] of ci2) {
           if (x.kind === 'func') {
             o[name] = x.f.importable;
-            if (x.f.suspends) suspends = ci.needsJSPI = true;
+            calls = true;
+            if (x.f.suspends) ci.needsJSPI = true;
           } else o[name] = x.kind === 'memory' ? x.m : x.kind === 'table' ? x.t : x.kind === 'global' ? x.g : x.t;
         }
         importObject[a.name] = o;
       }
-      // A start function that may call a lowered (suspending) import cannot run inside the
-      // engine's instantiation, which has no JSPI frame: the module is instantiated without
-      // its start section, and its start function then runs as a task of the instance.
-      const deferred = suspends ? deferredStart(module) : null;
+      // A start function that calls imports (lowered functions, built-ins such as context.set)
+      // needs a task, and a JSPI frame if they may wait; the engine's own start call has
+      // neither. So the module is instantiated without its start section, and its start
+      // function then runs as a sync task of the instance.
+      const deferred = calls ? deferredStart(module) : null;
       if (deferred) module = deferred;
       for (const imp of WebAssembly.Module.imports(module)) {
         if (!importObject[imp.module] || !(imp.name in importObject[imp.module]!)) {
