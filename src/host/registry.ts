@@ -12,7 +12,6 @@ import { random } from './random/index.js';
 import { messaging } from './messaging/index.js';
 import { filesystem } from './filesystem/index.js';
 import { http } from './http/index.js';
-import { http } from './http/index.js';
 import { io as p2io } from './p2/io.js';
 import { cli as p2cli } from './p2/cli.js';
 import { clocks as p2clocks } from './p2/clocks.js';
@@ -52,7 +51,6 @@ export const PACKAGES: readonly HostPackage[] = [
   pkg('wasi:clocks', '0.3', clocks),
   pkg('wasi:random', '0.3', random),
   { name: 'wasi:messaging', version: '0.2.0-draft', create: messaging },
-  http,
   http,
   filesystem,
   pkg('wasi:io', '0.2', p2io),
