@@ -8,6 +8,7 @@ export type { Progress, LoadPhase, ErrorKind, HostEvent } from './channel/protoc
 export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant } from './host/grants.js';
 export { GrantError } from './host/grants.js';
 export { openBucket, type KeyvalueBucket, type BucketChange, type OpenBucketOptions } from './page/keyvalue.js';
+export { openDirectory, type PageDirectory, type DirectoryEntry } from './page/filesystem.js';
 export { messaging, type PageMessage, type PublishOptions, type RequestOptions, type Subscription } from './page/messaging.js';
 
 /** What went wrong in a component, by kind: 'trap' (it is gone), 'link' (an import is missing or

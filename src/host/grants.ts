@@ -25,12 +25,43 @@ export interface MessagingGrant {
   overflow?: 'drop-oldest' | 'drop-newest' | 'block';
 }
 
-/** wasi:filesystem: a preopened directory, by guest path. */
+/** wasi:filesystem: a preopened directory, by guest path (`'/data'`). `'memory'` (or
+ * `{ memory: true }`): an empty tree in the worker, gone when the component ends; `{ opfs: name }`:
+ * the origin private file system's directory `name` ('my-app', 'apps/one'; created if missing),
+ * which outlives the component; `{ files }`: a memory tree seeded with these files, by relative
+ * path ('docs/a.txt'). `readonly`: every change is refused with `read-only`. */
 export type PreopenGrant =
   | 'memory'
   | { memory: true; readonly?: boolean }
   | { opfs: string; readonly?: boolean }
   | { files: Record<string, Uint8Array | string>; readonly?: boolean };
+
+/** Why a preopen grant is malformed (null: it is fine). */
+function preopenProblem(g: unknown): string | null {
+  if (g === 'memory') return null;
+  if (typeof g !== 'object' || g === null) return "must be 'memory', { memory: true }, { opfs: name } or { files }";
+  const o = g as Record<string, unknown>;
+  const kinds = ['memory', 'opfs', 'files'].filter((k) => k in o);
+  if (kinds.length !== 1) return "must have exactly one of memory, opfs or files";
+  for (const k of Object.keys(o)) if (![...kinds, 'readonly'].includes(k)) return `has an unknown field "${k}"`;
+  if (o.readonly !== undefined && typeof o.readonly !== 'boolean') return 'readonly must be a boolean';
+  if ('memory' in o && o.memory !== true) return 'memory must be true';
+  if ('opfs' in o) {
+    const n = o.opfs;
+    if (typeof n !== 'string' || !n || n.split('/').some((p) => !p || p === '.' || p === '..' || p.includes('\\'))) {
+      return 'opfs must name a directory: names separated by /, none empty, . or ..';
+    }
+  }
+  if ('files' in o) {
+    if (typeof o.files !== 'object' || o.files === null) return 'files must map relative paths to bytes or strings';
+    for (const [path, v] of Object.entries(o.files)) {
+      if (typeof v !== 'string' && !(v instanceof Uint8Array)) return `files["${path}"] must be a Uint8Array or a string`;
+      const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+      if (path.startsWith('/') || !parts.length || parts.includes('..')) return `files: "${path}" must be a relative path inside the directory`;
+    }
+  }
+  return null;
+}
 
 /** wasi:http: the origins outgoing requests may reach ('*': any); others get
  * `HTTP-request-denied`. `proxy`: send requests through this endpoint instead of fetch() (the
@@ -80,10 +111,18 @@ export function checkGrants(g: Grants): Grants {
   }
   if (g.preopens !== undefined) {
     if (typeof g.preopens !== 'object' || g.preopens === null) throw new GrantError('preopens must map guest paths to directories');
-    for (const path of Object.keys(g.preopens)) {
+    const seen = new Set<string>();
+    out.preopens = {};
+    for (const [path, grant] of Object.entries(g.preopens)) {
       if (!path.startsWith('/')) throw new GrantError(`preopen "${path}" must be an absolute guest path`);
+      const norm = path.length > 1 ? path.replace(/\/+$/, '') : path;
+      if (norm.split('/').some((p) => p === '.' || p === '..')) throw new GrantError(`preopen "${path}" may not contain . or ..`);
+      if (seen.has(norm)) throw new GrantError(`preopen "${path}" is given twice`);
+      seen.add(norm);
+      const bad = preopenProblem(grant);
+      if (bad) throw new GrantError(`preopens["${path}"] ${bad}`);
+      out.preopens[norm] = typeof grant === 'object' && 'files' in grant ? { ...grant, files: { ...grant.files } } : grant;
     }
-    out.preopens = { ...g.preopens };
   }
   if (g.http !== undefined) {
     if (g.http.origins !== '*' && !isStringList(g.http.origins)) throw new GrantError("http.origins must be a list of origins or '*'");

@@ -57,7 +57,7 @@ export const PACKAGES: readonly HostPackage[] = [
   pkg('wasi:cli', '0.2', p2cli),
   pkg('wasi:clocks', '0.2', p2clocks),
   pkg('wasi:random', '0.2', p2random),
-  pkg('wasi:filesystem', '0.2', p2filesystem),
+  p2filesystem,
   pkg('wasi:sockets', '0.2', p2sockets),
   pkg('wasi:http', '0.2', p2http),
   keyvalue, keyvalueDraft,
