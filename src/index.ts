@@ -91,6 +91,11 @@ export interface ComponentHandle<Exports = ComponentExports> {
   readonly stdout: ReadableStream<Uint8Array> | null;
   /** Its stderr likewise, when the stderr option is 'pipe'. */
   readonly stderr: ReadableStream<Uint8Array> | null;
+  /** Serve a request with the component's exported wasi:http handler (wasi:http/handler@0.3.x),
+   * as a Service Worker's fetch would: the request body streams in and the response body streams
+   * out as the component writes it. An error-code from the handler is a 500 naming it; a trap
+   * rejects (and ends the component). */
+  fetch(request: Request): Promise<Response>;
   /** Stop the component and its worker. */
   terminate(): void;
 }
@@ -302,6 +307,17 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
       const r = await guard(api.run());
       await outputDone;
       return r;
+    },
+    async fetch(request: Request) {
+      let body: MessagePort | null = null;
+      if (request.body) {
+        const ch = new MessageChannel();
+        void pumpToPort(request.body, new PortWriter(ch.port1));
+        body = ch.port2;
+      }
+      const wire = { method: request.method, url: request.url, headers: [...request.headers] as [string, string][], body };
+      const r = await guard(api.http(Comlink.transfer(wire, body ? [body] : [])));
+      return new Response(r.body ? portReadable(r.body, ended.signal) : null, { status: r.status, headers: r.headers });
     },
     terminate,
   };

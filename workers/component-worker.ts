@@ -7,8 +7,9 @@ import {
   type Instance, type InstanceValue,
 } from '../src/runtime/index.js';
 import { ComponentState, ExitRequest, ReaderGone, link, type ByteSink, type PackageHost } from '../src/host/index.js';
-import { PortWriter, portReadable } from '../src/channel/byte-port.js';
-import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, WireError } from '../src/channel/protocol.js';
+import { PortWriter, portReadable, pumpToPort } from '../src/channel/byte-port.js';
+import { serve as serveHttp } from '../src/host/http/index.js';
+import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, HttpRequestWire, LoadRequest, Progress, WireError } from '../src/channel/protocol.js';
 
 let instance: Instance | null = null;
 let hosts: PackageHost[] = [];
@@ -139,6 +140,16 @@ const api: ComponentWorkerApi = {
     const hs = hosts;
     hosts = [];
     await Promise.allSettled(hs.map((h) => h.dispose?.()));
+  }),
+
+  // wasi:http: the page's request to the component's handler; bodies stream on byte ports.
+  http: (req: HttpRequestWire) => typed(async () => {
+    if (!instance) throw new Error('no component loaded');
+    const r = await serveHttp(instance, { ...req, body: req.body ? portReadable(req.body) : null });
+    if (!r.body) return { status: r.status, headers: r.headers, body: null };
+    const ch = new MessageChannel();
+    void pumpToPort(r.body, new PortWriter(ch.port1));
+    return Comlink.transfer({ status: r.status, headers: r.headers, body: ch.port2 }, [ch.port2]);
   }),
 };
 

@@ -67,4 +67,11 @@ export interface ComponentWorkerApi {
   call(path: string[], args: unknown[]): Promise<unknown>;
   /** Tell the host packages the component is ending (terminate()). */
   dispose(): Promise<void>;
+  /** Serve one HTTP request with the component's exported wasi:http handler (ComponentHandle.fetch). */
+  http(req: HttpRequestWire): Promise<HttpResponseWire>;
 }
+
+/** An HTTP request for the component's handler; the body, if any, on a byte port. */
+export interface HttpRequestWire { method: string; url: string; headers: [string, string][]; body: MessagePort | null }
+/** The handler's response; its body streams on a byte port as the component writes it. */
+export interface HttpResponseWire { status: number; headers: [string, string][]; body: MessagePort | null }
