@@ -229,7 +229,7 @@ test('a watcher hears other workers, the page and another tab once each, and nev
     const events = await page.evaluate(async () => {
       const { h, s, traps } = globalThis.kvWatch;
       let log = '';
-      for (let i = 0; i < 50 && log.split('\n').length < 6; i++) {
+      for (let i = 0; i < 250 && log.split('\n').length < 6; i++) {
         await new Promise((r) => setTimeout(r, 20));
         log += await h.exports.events();
       }
@@ -266,7 +266,7 @@ test('the page reads and seeds a bucket, and hears components change it', async 
     b.addEventListener('change', (e) => heard.push(e.detail));
     await s.put('settings', 'lang', 'fr');
     await s.remove('settings', 'theme');
-    for (let i = 0; i < 50 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 250 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     const bad = [];
     for (const name of ['', 'a\u0000b']) try { lib.openBucket(name); } catch (e) { bad.push(e.name); }
     const out = {
@@ -329,7 +329,7 @@ test('a watcher built against 0.2.0-draft hears a draft2 component\'s writes, no
     const own = await w.put('w', 'mine', 'x');
     const theirs = [await s.put('w', 'k', 'v'), await s.remove('w', 'k')];
     let log = '';
-    for (let i = 0; i < 50 && log.split('\n').length < 3; i++) { await new Promise((res) => setTimeout(res, 20)); log += await w.events(); }
+    for (let i = 0; i < 250 && log.split('\n').length < 3; i++) { await new Promise((res) => setTimeout(res, 20)); log += await w.events(); }
     await new Promise((res) => setTimeout(res, 200));
     return { own, theirs, log: log + await w.events() };
   }, database);
