@@ -138,6 +138,26 @@ test('a fresh Vite app installs the tarball offline, imports components with ?co
   const r = await runBuilt(join(dir, 'dist'));
   assert.equal(r.error, null, r.errors.join('\n'));
   assert.deepEqual(JSON.parse(r.result), { exitCode: 0, text: 'hello from a WASI 0.3 component\n', sum: 42 });
+
+  // Under `vite dev`, replacing the .wasm reloads the page, which runs the new component.
+  const { createServer: viteServer } = await import(join(dir, 'node_modules/vite/dist/node/index.js'));
+  const server = await viteServer({ root: dir, logLevel: 'error', server: { host: '127.0.0.1', port: 0 } });
+  await server.listen();
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.httpServer.address().port}/`);
+    await page.waitForFunction(() => document.body.dataset.result || document.body.dataset.error, null, { timeout: 60_000 });
+    assert.equal(JSON.parse(await page.evaluate(() => document.body.dataset.result)).text, 'hello from a WASI 0.3 component\n');
+    const reloaded = page.waitForEvent('load', { timeout: 30_000 });
+    copyFileSync(join(root, 'test/fixtures/build/args-env.wasm'), join(dir, 'hello.wasm'));
+    await reloaded;
+    await page.waitForFunction(() => document.body.dataset.result || document.body.dataset.error, null, { timeout: 60_000 });
+    assert.match(JSON.parse(await page.evaluate(() => document.body.dataset.result)).text, /^args:/); // args-env now
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 });
 
 test('a webpack 5 app without any plugin builds and runs a component: the worker is found through new Worker(new URL(...))', { timeout: 600_000 }, async () => {
