@@ -3,6 +3,7 @@ import * as Comlink from 'comlink';
 import { PortWriter, portReadable, portReceive, pumpToPort } from './channel/byte-port.js';
 import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, WireError } from './channel/protocol.js';
 import { checkGrants, type Grants } from './host/grants.js';
+import { network } from './page/network.js';
 
 export type { Progress, LoadPhase, ErrorKind, HostEvent } from './channel/protocol.js';
 export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant } from './host/grants.js';
@@ -227,6 +228,13 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
   // Ending the worker (terminate(), a trap, a failed load) ends its output too: a pipe or a
   // WritableStream errors, and nothing waits for an end that cannot come.
   const ended = new AbortController();
+  // A component granted sockets joins the page's loopback network until its worker ends.
+  if (req.grants!.sockets) {
+    const net = new MessageChannel();
+    req.network = net.port2;
+    transfer.push(net.port2);
+    ended.signal.addEventListener('abort', network.attach(net.port1));
+  }
   const pipes = {
     stdout: options.stdout === 'pipe' ? portReadable(out.port1, ended.signal) : null,
     stderr: options.stderr === 'pipe' ? portReadable(err.port1, ended.signal) : null,

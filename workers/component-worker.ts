@@ -104,6 +104,7 @@ const api: ComponentWorkerApi = {
       stdout: sink(req.stdout),
       stderr: sink(req.stderr),
       grants: req.grants,
+      network: req.network ?? null,
       emit: onEvent ? (e) => { void onEvent(e); } : undefined,
     });
     onProgress?.({ phase: 'instantiate', loaded: 0, total: 1 });

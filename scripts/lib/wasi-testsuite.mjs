@@ -72,7 +72,9 @@ async function runOne(page, url, name, backend) {
           // or into a fresh OPFS directory for this test.
           const root = op.root ? { backend, files: filesOf(join(suiteDir, op.root)), name: `wasi-testsuite/${name}` } : null;
           const args = [`${name}.wasm`, ...(op.args ?? [])];
-          await page.evaluate(([u, a, e, r]) => globalThis.suite.run(u, a, e, r), [`${url}/test/wasi-testsuite/wasm32-wasip3/${name}.wasm`, args, op.env ?? {}, root]);
+          // A test of the sockets proposal is granted the page's loopback network.
+          const grants = (m.proposals ?? []).includes('sockets') ? { sockets: 'loopback' } : {};
+          await page.evaluate(([u, a, e, r, g]) => globalThis.suite.run(u, a, e, r, g), [`${url}/test/wasi-testsuite/wasm32-wasip3/${name}.wasm`, args, op.env ?? {}, root, grants]);
           break;
         }
         case 'write':

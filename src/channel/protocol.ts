@@ -29,6 +29,8 @@ export interface LoadRequest {
   stdin: MessagePort | null;
   /** What the page granted, checked on the page (checkGrants). */
   grants: Grants;
+  /** The page's loopback network (NetRequest/NetMessage), when sockets are granted. */
+  network?: MessagePort | null;
 }
 
 /** A component export as the page sees it: a function, or an instance of functions. */
@@ -75,3 +77,40 @@ export interface ComponentWorkerApi {
 export interface HttpRequestWire { method: string; url: string; headers: [string, string][]; body: MessagePort | null }
 /** The handler's response; its body streams on a byte port as the component writes it. */
 export interface HttpResponseWire { status: number; headers: [string, string][]; body: MessagePort | null }
+
+// The loopback network of a page (src/page/network.ts) and a component's sockets
+// (src/host/sockets/net.ts), on the MessagePort a load request carries (LoadRequest.network).
+// Addresses are wasi:sockets `ip-socket-address` values (jco's mapping). Only introductions
+// and datagrams cross here: a TCP connection's bytes flow over its own two ports, worker to
+// worker, each a byte port (ByteMessage one way, CreditMessage and SocketAck the other).
+
+/** A wasi:sockets ip-socket-address as it crosses. */
+export type NetAddress =
+  | { tag: 'ipv4'; val: { port: number; address: number[] } }
+  | { tag: 'ipv6'; val: { port: number; flowInfo: number; address: number[]; scopeId: number } };
+
+/** Worker to network. Requests with an id get one NetReply; the others get none.
+ * - bind: take `address` (port 0: an ephemeral one) for socket `sid`; replies the bound address.
+ * - unbind: give a bound address back (the socket was dropped or failed to connect).
+ * - listen: the socket bound at `address` accepts connections (its worker hears `accept`).
+ * - connect: from the bound `from` to `to`; `ports` are the connection's two directions
+ *   (connector to acceptor, then acceptor to connector), handed to the listener's worker.
+ * - datagram: a UDP payload from the bound `from` to `to` (dropped if nobody is bound there). */
+export type NetRequest =
+  | { op: 'bind'; id: number; proto: 'tcp' | 'udp'; address: NetAddress; sid: number }
+  | { op: 'unbind'; proto: 'tcp' | 'udp'; address: NetAddress }
+  | { op: 'listen'; id: number; address: NetAddress }
+  | { op: 'connect'; id: number; from: NetAddress; to: NetAddress; ports: [MessagePort, MessagePort] }
+  | { op: 'datagram'; from: NetAddress; to: NetAddress; data: ArrayBuffer; length: number };
+
+/** Network to worker: a request's answer (`ok`, or a wasi:sockets error-code name), or news
+ * for one of its sockets: an inbound connection for listener `sid` (its local and remote
+ * addresses, and its ports: inbound then outbound), or a datagram for UDP socket `sid`. */
+export type NetMessage =
+  | { type: 'reply'; id: number; ok?: NetAddress | null; err?: string }
+  | { type: 'accept'; sid: number; local: NetAddress; remote: NetAddress; ports: [MessagePort, MessagePort] }
+  | { type: 'datagram'; sid: number; from: NetAddress; data: ArrayBuffer; length: number };
+
+/** On a TCP connection's byte port, reader to writer, after the writer's 'end': the reading
+ * socket had it ('fin-ack': every byte arrived), or had stopped reading ('cancel'). */
+export type SocketAck = { type: 'fin-ack' };

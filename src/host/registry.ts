@@ -11,6 +11,7 @@ import { clocks } from './clocks/index.js';
 import { random } from './random/index.js';
 import { messaging } from './messaging/index.js';
 import { filesystem } from './filesystem/index.js';
+import { sockets } from './sockets/index.js';
 import { http } from './http/index.js';
 import { io as p2io } from './p2/io.js';
 import { cli as p2cli } from './p2/cli.js';
@@ -53,6 +54,7 @@ export const PACKAGES: readonly HostPackage[] = [
   { name: 'wasi:messaging', version: '0.2.0-draft', create: messaging },
   http,
   filesystem,
+  sockets,
   pkg('wasi:io', '0.2', p2io),
   pkg('wasi:cli', '0.2', p2cli),
   pkg('wasi:clocks', '0.2', p2clocks),

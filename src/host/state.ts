@@ -115,6 +115,8 @@ export interface StateInit {
   grants: Grants;
   /** Tell the page something (an overflow, a handler's trap): see HostEvent. */
   emit?: (event: HostEvent) => void;
+  /** The page's loopback network (wasi:sockets), when sockets are granted. */
+  network?: MessagePort | null;
 }
 
 /** One component's state, shared by every host package that serves it. */
@@ -127,6 +129,8 @@ export class ComponentState {
   readonly stderr: Output;
   readonly grants: Grants;
   readonly emit: (event: HostEvent) => void;
+  /** The page's loopback network, if sockets are granted (src/host/sockets/net.ts). */
+  readonly network: MessagePort | null;
   /** The instance, once instantiated (handlers that call exports need it). */
   instance: Instance | null = null;
 
@@ -139,5 +143,6 @@ export class ComponentState {
     this.stderr = new Output(init.stderr);
     this.grants = init.grants;
     this.emit = init.emit ?? (() => {});
+    this.network = init.network ?? null;
   }
 }

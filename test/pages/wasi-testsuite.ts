@@ -51,8 +51,8 @@ async function preopen(root: Root): Promise<PreopenGrant> {
 }
 
 const api = {
-  /** Load and run a component: args (argv[0] first), env, preopens by guest path. */
-  async run(url: string, args: string[], env: Record<string, string>, root: Root | null): Promise<void> {
+  /** Load and run a component: args (argv[0] first), env, preopens by guest path, grants (sockets). */
+  async run(url: string, args: string[], env: Record<string, string>, root: Root | null, grants: Pick<LoadOptions, 'sockets'> = {}): Promise<void> {
     const lib = (await import('/dist/wasip3-web.js' as string)) as Lib;
     const r: Running = {
       handle: null, stdin: null, text: { stdout: '', stderr: '' }, ended: { stdout: false, stderr: false }, wake: null,
@@ -63,7 +63,7 @@ const api = {
     r.done = (async () => {
       try {
         const preopens = root ? { '/': await preopen(root) } : undefined;
-        r.handle = await lib.loadComponent(url, { args, env, stdin, stdout: output(r, 'stdout'), stderr: output(r, 'stderr'), preopens });
+        r.handle = await lib.loadComponent(url, { args, env, stdin, stdout: output(r, 'stdout'), stderr: output(r, 'stderr'), preopens, ...grants });
         return await r.handle.run();
       } catch (e) {
         const err = e as Error & { kind?: string };

@@ -1,0 +1,165 @@
+// One TCP connection's two directions, each a MessagePort of its own between the two sockets'
+// workers (or within one worker): bytes go as byte-port chunks (transferred buffers, credit,
+// buffers lent back), so they never pass through the page.
+//
+// Outbound: a guest's send stream is piped straight into the writer's lent buffers. Its end is
+// a FIN ('end'); send's future says ok once the peer's socket acknowledges it ('fin-ack': every
+// byte reached it), or connection-broken if the peer stopped reading (dropped its receive
+// stream or its socket: 'cancel').
+// Inbound: chunks wait here from the moment the connection exists (as in a kernel's receive
+// buffer, bounded by the writer's window), whether or not the guest has called receive.
+import { PortWriter } from '../../channel/byte-port.js';
+import type { ByteMessage, CreditMessage, SocketAck } from '../../channel/protocol.js';
+import type { StreamReader } from '../../runtime/index.js';
+import { err, ok, type ErrorCode, type Result } from './net.js';
+
+/** Bytes in flight per direction before the writer waits (the "socket buffer"). */
+const WINDOW = 4 << 20;
+/** The buffers a sender fills: a read of the guest's stream takes at most this much. */
+const CHUNK = 256 << 10;
+/** The reader returns credit once it has this much to give (at most half the window). */
+const CREDIT_BATCH = 1 << 20;
+
+class SendFailed extends Error {}
+
+export class Outbound {
+  private readonly writer: PortWriter;
+  private started = false;
+  private peerStopped = false;
+  private acked: ((r: 'ok' | 'broken') => void) | null = null;
+
+  constructor(port: MessagePort) {
+    this.writer = new PortWriter(port, WINDOW, CHUNK);
+    const inner = port.onmessage;
+    port.onmessage = (e: MessageEvent<CreditMessage | SocketAck>) => {
+      const t = e.data.type;
+      if (t === 'fin-ack') { this.settle('ok'); return; }
+      if (t === 'cancel') { this.peerStopped = true; this.settle('broken'); }
+      inner?.call(port, e);
+    };
+  }
+
+  private settle(r: 'ok' | 'broken'): void {
+    const f = this.acked;
+    this.acked = null;
+    f?.(r);
+  }
+
+  /** Whether send has been called (or the direction closed without it). */
+  get used(): boolean { return this.started; }
+
+  /** Send the guest's stream, then a FIN; the result once the peer has it all. */
+  async send(data: StreamReader): Promise<Result<undefined>> {
+    this.started = true;
+    const sent = (r: boolean) => { if (!r) throw new SendFailed(); };
+    try {
+      await data.pipe((c) => {
+        const r = this.writer.write(c as Uint8Array);
+        return r instanceof Promise ? r.then(sent) : sent(r);
+      }, { buffer: () => this.writer.buffer(), chunkSize: CHUNK, coalesce: true });
+    } catch {
+      return err('connection-broken');
+    }
+    return this.fin();
+  }
+
+  /** End this direction: a FIN, acknowledged (or not) by the peer. */
+  private fin(): Promise<Result<undefined>> {
+    if (this.peerStopped) return Promise.resolve(err('connection-broken'));
+    const done = new Promise<'ok' | 'broken'>((r) => { this.acked = r; });
+    this.writer.close();
+    return done.then((r) => (r === 'ok' ? ok(undefined) : err('connection-broken')));
+  }
+
+  /** The socket is dropped without having sent: the peer reads to the end (a FIN). */
+  close(): void {
+    if (this.started) return;
+    this.started = true;
+    this.writer.close();
+  }
+}
+
+export class Inbound {
+  private queue: Uint8Array<ArrayBuffer>[] = [];
+  private ended = false;
+  private failure: ErrorCode | null = null;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private creditBytes = 0;
+  private creditBuffers: ArrayBuffer[] = [];
+  private taken = false;
+
+  constructor(private readonly port: MessagePort) {
+    port.onmessage = (e: MessageEvent<ByteMessage>) => {
+      const m = e.data;
+      if (m.type === 'chunk') {
+        // After a shutdown of the read side, bytes are discarded (the writer was told).
+        if (!this.stopped) this.queue.push(new Uint8Array(m.chunk, 0, m.length));
+      } else if (m.type === 'end') {
+        this.ended = true;
+        const reply: SocketAck | CreditMessage = this.stopped ? { type: 'cancel' } : { type: 'fin-ack' };
+        port.postMessage(reply);
+      } else if (m.type === 'error') {
+        this.failure = 'connection-reset';
+      }
+      this.wake?.();
+    };
+  }
+
+  private give(bytes: number, buffer: ArrayBuffer): void {
+    this.creditBytes += bytes;
+    this.creditBuffers.push(buffer);
+    if (this.creditBytes >= CREDIT_BATCH) this.flush();
+  }
+
+  private flush(): void {
+    if (this.creditBytes === 0) return;
+    const m: CreditMessage = { type: 'credit', bytes: this.creditBytes, buffers: this.creditBuffers };
+    this.port.postMessage(m, this.creditBuffers);
+    this.creditBytes = 0;
+    this.creditBuffers = [];
+  }
+
+  /** Whether receive has been called. */
+  get used(): boolean { return this.taken; }
+
+  /** The bytes as a stream for the guest, and the result once it ends: ok after the peer's
+   * FIN (or if the guest drops the stream: a shutdown of the read side), else the error. */
+  receive(): [ReadableStream<Uint8Array>, Promise<Result<undefined>>] {
+    this.taken = true;
+    let done!: (r: Result<undefined>) => void;
+    const result = new Promise<Result<undefined>>((r) => { done = r; });
+    let last: Uint8Array<ArrayBuffer> | null = null;
+    const stream = new ReadableStream<Uint8Array>({
+      pull: async (ctrl) => {
+        // The runtime pulls again once the guest has taken the previous chunk: its memory
+        // goes back to the writer with the credit.
+        if (last) { this.give(last.byteLength, last.buffer); last = null; }
+        while (this.queue.length === 0 && !this.ended && !this.failure && !this.stopped) {
+          this.flush();
+          await new Promise<void>((r) => { this.wake = r; });
+          this.wake = null;
+        }
+        const c = this.queue.shift();
+        if (c) { last = c; ctrl.enqueue(c); return; }
+        this.flush();
+        try { ctrl.close(); } catch { /* cancelled meanwhile */ }
+        done(this.failure ? err(this.failure) : ok(undefined));
+      },
+      cancel: () => { this.stop(); done(ok(undefined)); },
+    }, { highWaterMark: 0 });
+    return [stream, result];
+  }
+
+  /** Shut the read side down: what waits is discarded, the writer is told. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.queue = [];
+    this.creditBytes = 0;
+    this.creditBuffers = [];
+    const m: CreditMessage = { type: 'cancel' };
+    this.port.postMessage(m);
+    this.wake?.();
+  }
+}

@@ -1,0 +1,91 @@
+// A component's end of the page's loopback network (src/page/network.ts): requests with
+// replies (bind, listen, connect), and the news the network brings its sockets (an accepted
+// connection, a datagram), by socket id. One per component, made from its state's port.
+import type { NetAddress, NetMessage, NetRequest } from '../../channel/protocol.js';
+import type { ComponentState } from '../state.js';
+import type { SocketAddress } from './address.js';
+
+/** A wasi:sockets error-code, as its JS value ({ tag }). */
+export type ErrorCode =
+  | 'access-denied' | 'not-supported' | 'invalid-argument' | 'out-of-memory' | 'timeout'
+  | 'invalid-state' | 'address-not-bindable' | 'address-in-use' | 'remote-unreachable'
+  | 'connection-refused' | 'connection-broken' | 'connection-reset' | 'connection-aborted'
+  | 'datagram-too-large';
+export type Result<T> = { tag: 'ok'; val: T } | { tag: 'err'; val: { tag: ErrorCode } };
+export const ok = <T>(val: T): Result<T> => ({ tag: 'ok', val });
+export const err = <T = never>(code: ErrorCode): Result<T> => ({ tag: 'err', val: { tag: code } });
+
+/** What a socket hears from the network. */
+export interface NetListener {
+  accept?(local: SocketAddress, remote: SocketAddress, inbound: MessagePort, outbound: MessagePort): void;
+  datagram?(from: SocketAddress, data: Uint8Array): void;
+}
+
+type RequestBody = NetRequest extends infer R ? R extends { id: number } ? Omit<R, 'id'> : never : never;
+
+export class Net {
+  private nextId = 1;
+  private nextSid = 1;
+  private readonly pending = new Map<number, (m: Extract<NetMessage, { type: 'reply' }>) => void>();
+  private readonly sockets = new Map<number, NetListener>();
+
+  constructor(private readonly port: MessagePort) {
+    port.onmessage = (e: MessageEvent<NetMessage>) => {
+      const m = e.data;
+      if (m.type === 'reply') {
+        const f = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        f?.(m);
+      } else if (m.type === 'accept') {
+        const s = this.sockets.get(m.sid);
+        if (s?.accept) s.accept(m.local as SocketAddress, m.remote as SocketAddress, m.ports[0], m.ports[1]);
+        else for (const p of m.ports) p.close(); // the listener is gone: the connector sees its ports close
+      } else if (m.type === 'datagram') {
+        this.sockets.get(m.sid)?.datagram?.(m.from as SocketAddress, new Uint8Array(m.data, 0, m.length));
+      }
+    };
+  }
+
+  /** A new socket id, whose news goes to `listener`. */
+  register(listener: NetListener): number {
+    const sid = this.nextSid++;
+    this.sockets.set(sid, listener);
+    return sid;
+  }
+
+  unregister(sid: number): void { this.sockets.delete(sid); }
+
+  /** A request and its reply: the address it gave (or null), or the error-code. */
+  request(body: RequestBody, transfer: Transferable[] = []): Promise<{ ok: SocketAddress | null } | { err: ErrorCode }> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, (m) => resolve(m.err ? { err: m.err as ErrorCode } : { ok: (m.ok ?? null) as SocketAddress | null }));
+      this.port.postMessage({ ...body, id } as NetRequest, transfer);
+    });
+  }
+
+  /** A message without a reply (unbind, datagram). */
+  post(m: Extract<NetRequest, { op: 'unbind' | 'datagram' }>, transfer: Transferable[] = []): void {
+    this.port.postMessage(m, transfer);
+  }
+
+  close(): void {
+    this.sockets.clear();
+    this.port.close();
+  }
+}
+
+const NETS = new WeakMap<ComponentState, Net | null>();
+
+/** The component's end of the network: null unless it was granted sockets (and given a port). */
+export function netOf(state: ComponentState): Net | null {
+  let n = NETS.get(state);
+  if (n === undefined) {
+    n = state.grants.sockets === 'loopback' && state.network ? new Net(state.network) : null;
+    NETS.set(state, n);
+  }
+  return n;
+}
+
+/** As it crosses to the network. */
+export const wire = (a: SocketAddress): NetAddress => a as NetAddress;

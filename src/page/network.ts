@@ -1,0 +1,125 @@
+// The page's loopback network: one per page, shared by every component granted
+// `sockets: 'loopback'`. It knows which addresses are bound (TCP and UDP, IPv4 and IPv6, by
+// address and port) and which TCP sockets listen, and introduces connections: the connecting
+// worker makes a connection's two MessageChannels and this hands the listener's worker its
+// ends, so bytes then flow worker to worker (or within one worker) and never through here.
+// UDP datagrams pass through here as transferred buffers (never copied), one message each.
+import type { NetAddress, NetMessage, NetRequest } from '../channel/protocol.js';
+import {
+  EPHEMERAL_FIRST, EPHEMERAL_LAST, bindingKey, ipOf, isUnspecified, unspecifiedOf, withPort,
+  type SocketAddress,
+} from '../host/sockets/address.js';
+
+/** One component worker's end of the network. */
+interface Link { port: MessagePort }
+
+interface Binding { proto: 'tcp' | 'udp'; link: Link; sid: number; address: SocketAddress; listening: boolean }
+
+export class LoopbackNetwork {
+  private readonly bound = new Map<string, Binding>();
+
+  /** Serve one worker on `port`; returns what releases everything it bound. */
+  attach(port: MessagePort): () => void {
+    const link: Link = { port };
+    port.onmessage = (e: MessageEvent<NetRequest>) => this.handle(link, e.data);
+    return () => {
+      for (const [k, b] of this.bound) if (b.link === link) this.bound.delete(k);
+      port.close();
+    };
+  }
+
+  private reply(link: Link, id: number, r: { ok?: NetAddress | null; err?: string }): void {
+    const m: NetMessage = { type: 'reply', id, ...r };
+    link.port.postMessage(m);
+  }
+
+  private handle(link: Link, m: NetRequest): void {
+    switch (m.op) {
+      case 'bind': {
+        const r = this.bind(link, m.proto, m.address as SocketAddress, m.sid);
+        this.reply(link, m.id, typeof r === 'string' ? { err: r } : { ok: r as NetAddress });
+        break;
+      }
+      case 'unbind': {
+        const k = bindingKey(m.proto, m.address as SocketAddress);
+        if (this.bound.get(k)?.link === link) this.bound.delete(k);
+        break;
+      }
+      case 'listen': {
+        const b = this.bound.get(bindingKey('tcp', m.address as SocketAddress));
+        if (!b || b.link !== link) { this.reply(link, m.id, { err: 'invalid-state' }); break; }
+        b.listening = true;
+        this.reply(link, m.id, { ok: null });
+        break;
+      }
+      case 'connect': {
+        const to = m.to as SocketAddress;
+        const b = this.find('tcp', to);
+        if (!b || !b.listening) {
+          for (const p of m.ports) p.close();
+          this.reply(link, m.id, { err: 'connection-refused' });
+          break;
+        }
+        // An accepted socket's local address is the one connected to (a listener on the
+        // unspecified address accepts on whichever loopback address was asked for).
+        const accept: NetMessage = { type: 'accept', sid: b.sid, local: m.to, remote: m.from, ports: m.ports };
+        b.link.port.postMessage(accept, m.ports);
+        this.reply(link, m.id, { ok: null });
+        break;
+      }
+      case 'datagram': {
+        const b = this.find('udp', m.to as SocketAddress);
+        if (!b) break; // nobody is bound there: the datagram is lost, as UDP's are
+        const d: NetMessage = { type: 'datagram', sid: b.sid, from: m.from, data: m.data, length: m.length };
+        b.link.port.postMessage(d, [m.data]);
+        break;
+      }
+    }
+  }
+
+  /** Who is bound at `a`: that address, or the unspecified address of its family on its port. */
+  private find(proto: 'tcp' | 'udp', a: SocketAddress): Binding | undefined {
+    return this.bound.get(bindingKey(proto, a)) ?? this.bound.get(bindingKey(proto, this.wildcard(a)));
+  }
+
+  private wildcard(a: SocketAddress): SocketAddress {
+    const u = unspecifiedOf(a.tag);
+    return u.tag === 'ipv4'
+      ? { tag: 'ipv4', val: { port: a.val.port, address: u.val } }
+      : { tag: 'ipv6', val: { port: a.val.port, flowInfo: 0, address: u.val, scopeId: 0 } };
+  }
+
+  /** Whether `a` conflicts with a binding: the same address and port, or either of them the
+   * unspecified address on that port (SO_REUSEADDR does not let two sockets share a port). */
+  private taken(proto: 'tcp' | 'udp', a: SocketAddress): boolean {
+    if (this.bound.has(bindingKey(proto, a))) return true;
+    if (isUnspecified(ipOf(a))) {
+      for (const b of this.bound.values()) if (b.proto === proto && b.address.tag === a.tag && b.address.val.port === a.val.port) return true;
+      return false;
+    }
+    return this.bound.has(bindingKey(proto, this.wildcard(a)));
+  }
+
+  private bind(link: Link, proto: 'tcp' | 'udp', address: SocketAddress, sid: number): SocketAddress | string {
+    let a = address;
+    if (a.val.port === 0) {
+      // A random free ephemeral port, as an operating system picks one.
+      const span = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+      const start = Math.floor(Math.random() * span);
+      let found: SocketAddress | null = null;
+      for (let i = 0; i < span && !found; i++) {
+        const c = withPort(address, EPHEMERAL_FIRST + ((start + i) % span));
+        if (!this.taken(proto, c)) found = c;
+      }
+      if (!found) return 'address-in-use';
+      a = found;
+    } else if (this.taken(proto, a)) {
+      return 'address-in-use';
+    }
+    this.bound.set(bindingKey(proto, a), { proto, link, sid, address: a, listening: false });
+    return a;
+  }
+}
+
+/** The page's network (one per page: every component loaded with sockets granted joins it). */
+export const network = new LoopbackNetwork();
