@@ -757,9 +757,10 @@ export function validateComponent(ast: ComponentAst, options: { validateModules?
   }
 }
 
-/** The types of a component's exports, by name, as validation finds them (a build tool's view:
- * wasip3-web/vite types a component's exports from this). Throws as validateComponent does. */
-export function componentExports(ast: ComponentAst): Map<string, Entity> {
+/** The types of a component's imports and exports, by name, as validation finds them (a
+ * tool's view: wasip3-web/vite types exports from it, the demo shows both). Throws as
+ * validateComponent does. */
+export function componentInterface(ast: ComponentAst): { imports: Map<string, Entity>; exports: Map<string, Entity> } {
   const v = new Validator();
   const sp = new Scope('component', null);
   try {
@@ -768,8 +769,11 @@ export function componentExports(ast: ComponentAst): Map<string, Entity> {
     if (e instanceof Invalid) throw new ValidationError(e.message, v.offset);
     throw e;
   }
-  return sp.exports;
+  return { imports: sp.imports, exports: sp.exports };
 }
+
+/** The types of a component's exports, by name (see componentInterface). */
+export const componentExports = (ast: ComponentAst): Map<string, Entity> => componentInterface(ast).exports;
 
 function checkModules(ast: ComponentAst, v: Validator): void {
   ast.definitions.forEach((d, i) => {
