@@ -114,9 +114,10 @@ export function checkGrants(g: Grants): Grants {
     const seen = new Set<string>();
     out.preopens = {};
     for (const [path, grant] of Object.entries(g.preopens)) {
-      if (!path.startsWith('/')) throw new GrantError(`preopen "${path}" must be an absolute guest path`);
+      // An absolute guest path, or '.' (the current directory, as `wasmtime run --dir .` names it).
+      if (!path.startsWith('/') && path !== '.') throw new GrantError(`preopen "${path}" must be an absolute guest path (or ".")`);
       const norm = path.length > 1 ? path.replace(/\/+$/, '') : path;
-      if (norm.split('/').some((p) => p === '.' || p === '..')) throw new GrantError(`preopen "${path}" may not contain . or ..`);
+      if (norm !== '.' && norm.split('/').some((p) => p === '.' || p === '..')) throw new GrantError(`preopen "${path}" may not contain . or ..`);
       if (seen.has(norm)) throw new GrantError(`preopen "${path}" is given twice`);
       seen.add(norm);
       const bad = preopenProblem(grant);

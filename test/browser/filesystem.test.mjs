@@ -4,7 +4,9 @@
 // page's openDirectory. Each test uses OPFS directories of its own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -255,4 +257,40 @@ test('streams move files in chunks: 8 MiB written in 64 KiB pieces reads back wh
   // The same bytes whichever the backend and the reader's chunk size.
   assert.match(r[1], new RegExp(`^ok ${8 << 20} \\d+$`));
   assert.deepEqual([r[2], r[4], r[5]], [r[1], r[1], r[1]], 'memory and OPFS, 64 KiB or 1000-byte reads: the same bytes');
+});
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = (args) => spawnSync(process.execPath, ['bin/wasip3-web.mjs', 'run', ...args], { cwd: root, encoding: 'utf8', timeout: 120000 });
+
+test("CLI --dir HOST::GUEST: the folder's files go in, and what the component leaves is written back", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasip3-cli-dir-'));
+  try {
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'in.txt'), 'hello, disk\n');
+    writeFileSync(join(dir, 'gone.txt'), 'bye');
+    writeFileSync(join(dir, 'sub/k.txt'), 'kept');
+    const r = cli(['--dir', `${dir}::/work`, 'test/fixtures/build/fs-cmd.wasm']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'HELLO, DISK\n');
+    assert.equal(existsSync(join(dir, 'gone.txt')), false, 'a file the component removed is removed');
+    assert.equal(existsSync(join(dir, 'made')), true, 'a directory it made is made');
+    assert.equal(readFileSync(join(dir, 'sub/k.txt'), 'utf8'), 'kept');
+    // Without --dir the component has no /work and fails.
+    assert.equal(cli(['test/fixtures/build/fs-cmd.wasm']).status, 1);
+    assert.match(cli(['--dir', join(dir, 'nope'), 'test/fixtures/build/fs-cmd.wasm']).stderr, /no such directory/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("CLI: the official suite's filesystem-io passes from a terminal with --dir fs-tests.dir::/", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasip3-cli-suite-'));
+  try {
+    writeFileSync(join(dir, 'a.txt'), readFileSync(join(root, 'test/wasi-testsuite/wasm32-wasip3/fs-tests.dir/a.txt')));
+    writeFileSync(join(dir, 'b.txt'), readFileSync(join(root, 'test/wasi-testsuite/wasm32-wasip3/fs-tests.dir/b.txt')));
+    const r = cli(['--dir', `${dir}::/`, 'test/wasi-testsuite/wasm32-wasip3/filesystem-io.wasm']);
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
