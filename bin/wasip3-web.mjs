@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // wasip3-web run [options] <component.wasm> [args...]
-// Runs a WASI command component (0.3, or 0.2) in headless Chromium through the page API, in
+// wasip3-web serve [--addr HOST:PORT] [options] <component.wasm>
+// run: runs a WASI command component (0.3, or 0.2) in headless Chromium through the page API, in
 // `wasmtime run`'s convention: options before the component, everything after it is the
 // component's arguments, argv[0] the component file's base name. Serves it on loopback,
 // streams its stdout and stderr here, feeds it this process's stdin, and exits with its exit
-// code. WASIP3WEB_CHROMIUM names the Chromium (default /usr/bin/chromium).
+// code. serve: as `wasmtime serve`, answers HTTP on HOST:PORT with the component's
+// wasi:http/handler (each request goes into the page's handle.fetch and the response comes back
+// as it streams). --inherit-network: the component's outgoing HTTP goes through this process
+// (Node) instead of the page's fetch(). WASIP3WEB_CHROMIUM names the Chromium (default
+// /usr/bin/chromium).
 import { createServer } from 'node:http';
+import { httpRoutes, inheritNetwork, serveHttp } from './http.mjs';
 import { readFileSync, existsSync, statSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, join, resolve } from 'node:path';
@@ -14,10 +20,16 @@ import { chromium } from 'playwright-core';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const usage = `usage: wasip3-web run [options] <component.wasm> [args...]
+       wasip3-web serve [--addr HOST:PORT] [options] <component.wasm>
 
-Runs a WASI command component in headless Chromium (wasi:cli/run@0.3.x, else 0.2.x).
+run: runs a WASI command component in headless Chromium (wasi:cli/run@0.3.x, else 0.2.x).
+serve: answers HTTP on HOST:PORT (default 127.0.0.1:8080) with the component's
+  wasi:http/handler@0.3.x; prints "Serving HTTP on http://HOST:PORT/" first on stderr, and
+  exits 0 on SIGINT or SIGTERM once the requests in flight are answered.
 
 options (before the component; --opt value or --opt=value):
+  --inherit-network  outgoing HTTP (wasi:http client) goes through this process rather than
+                     the page's fetch(): any origin, no CORS, trailers work (also -S inherit-network)
   --env K=V          set an environment variable (--env K passes this process's K)
   --dir HOST::GUEST  preopen a host directory as GUEST (default: HOST): its files are copied
                      in, and what the component leaves there is written back when it ends
@@ -32,18 +44,33 @@ function fail(message) {
 /** The command line, in wasmtime run's convention. */
 function parseArgs(argv) {
   if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') { console.log(usage); process.exit(0); }
-  if (argv[0] !== 'run') fail(argv[0] ? `unknown command "${argv[0]}"` : 'no command given');
+  const command = argv[0];
+  if (command !== 'run' && command !== 'serve') fail(command ? `unknown command "${command}"` : 'no command given');
   const env = {};
   const dirs = [];
   let argv0 = null;
+  let network = false;
+  let addr = '127.0.0.1:8080';
   let k = 1;
   for (; k < argv.length && argv[k].startsWith('-'); k++) {
     const a = argv[k];
     if (a === '--help' || a === '-h') { console.log(usage); process.exit(0); }
     if (a === '--') { k++; break; }
+    if (a === '--inherit-network') { network = true; continue; }
+    // wasmtime's spelling: -S inherit-network, -Sinherit-network[=y|n]
+    const s = a === '-S' ? argv[++k] : a.startsWith('-S') ? a.slice(2) : null;
+    if (s !== null) {
+      if (s === undefined) fail('-S needs a value');
+      for (const opt of s.split(',')) {
+        const [key, v = 'y'] = opt.split('=');
+        if (key === 'inherit-network') network = !['n', 'no', 'false'].includes(v);
+        else fail(`unsupported -S option "${key}" (only inherit-network)`);
+      }
+      continue;
+    }
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(0, eq) : a;
-    if (!['--env', '--dir', '--argv0'].includes(name)) fail(`unknown option "${name}"`);
+    if (!['--env', '--dir', '--argv0', ...(command === 'serve' ? ['--addr'] : [])].includes(name)) fail(`unknown option "${name}"`);
     const value = eq > 0 ? a.slice(eq + 1) : argv[++k];
     if (value === undefined) fail(`${name} needs a value`);
     if (name === '--env') {
@@ -54,13 +81,17 @@ function parseArgs(argv) {
       const [host, guest = host] = value.split('::');
       if (!host) fail(`--dir takes HOST::GUEST or HOST, got "${value}"`);
       dirs.push({ host, guest });
+    } else if (name === '--addr') {
+      const m = /^(.+):(\d+)$/.exec(value);
+      if (!m || Number(m[2]) > 65535) fail(`--addr takes HOST:PORT, got "${value}"`);
+      addr = value;
     } else argv0 = value;
   }
   const file = argv[k];
   if (!file) fail('no component given');
   let rest = argv.slice(k + 1);
   if (rest[0] === '--') rest = rest.slice(1);
-  return { file: resolve(file), env, dirs, args: [argv0 ?? basename(file), ...rest] };
+  return { command, file: resolve(file), env, dirs, network, addr, args: [argv0 ?? basename(file), ...rest] };
 }
 
 /** A host directory's entries by relative path: a file's bytes, or null for a directory
@@ -109,7 +140,7 @@ async function writeBack(page, dir, name, before) {
   for (const rel of [...before.keys()].filter((r) => !seen.has(r)).sort().reverse()) rmSync(join(dir, rel), { recursive: true, force: true });
 }
 
-const { file, env, dirs, args } = parseArgs(process.argv.slice(2));
+const { command, file, env, dirs, network, addr, args } = parseArgs(process.argv.slice(2));
 if (!existsSync(file)) { console.error(`wasip3-web: no such file: ${file}`); process.exit(2); }
 for (const d of dirs) {
   d.path = resolve(d.host);
@@ -132,6 +163,7 @@ const files = {
   '/component.wasm': ['application/wasm', readFileSync(file)],
 };
 const server = createServer((req, res) => {
+  if (httpRoutes(req, res, network)) return;
   const f = files[new URL(req.url, 'http://x').pathname];
   if (!f) { res.writeHead(404).end(); return; }
   res.writeHead(200, { 'content-type': f[0], 'content-length': f[1].length }).end(f[1]);
@@ -141,6 +173,8 @@ const url = `http://127.0.0.1:${server.address().port}/`;
 
 const browser = await chromium.launch({
   executablePath: chromiumPath, headless: true,
+  // serve stops on SIGINT and SIGTERM itself, once the requests in flight are answered.
+  ...(command === 'serve' ? { handleSIGINT: false, handleSIGTERM: false } : {}),
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
 });
@@ -151,6 +185,7 @@ try {
   await page.exposeFunction('__wasip3Stdout', write(process.stdout));
   await page.exposeFunction('__wasip3Stderr', write(process.stderr));
   await page.goto(url);
+  if (network) await inheritNetwork(page);
   const stdinTTY = process.stdin.isTTY;
   // stdin: chunks are pushed into the page as they arrive; the page's ReadableStream applies
   // backpressure through this process's paused stdin.
@@ -178,6 +213,12 @@ try {
     }
     preopens[d.guest] = { opfs: name };
     copied.push({ d, name, files });
+  }
+  if (command === 'serve') {
+    code = await serveHttp(page, addr, { args, env });
+    await browser.close();
+    server.close();
+    process.exit(code);
   }
   const result = await page.evaluate(async ({ args, env, preopens }) => {
     const b64 = (c) => { let s = ''; for (let i = 0; i < c.length; i += 8192) s += String.fromCharCode(...c.subarray(i, i + 8192)); return btoa(s); };

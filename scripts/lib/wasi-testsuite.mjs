@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { openPage, root } from './browser.mjs';
+import { runServed } from './wasi-testsuite-http.mjs';
 
 export const suiteDir = join(root, 'test/wasi-testsuite/wasm32-wasip3');
 /** How long a test may take to end once its operations are done. */
@@ -60,7 +61,9 @@ const show = (s) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s)
 /** Run one test in the page; returns { name, result: 'pass'|'fail'|'skip', reason }. */
 async function runOne(page, url, name, backend) {
   const m = manifest(name);
-  const missing = m.operations.map((o) => NOT_YET[o.type]).find(Boolean) ?? (m.servers ? NOT_YET.request : null);
+  // A served test (requests to the component, servers, a signal) runs under `wasip3-web serve`.
+  if (m.operations.some((o) => o.type === 'request')) return runServed(name, m, suiteDir);
+  const missing = m.operations.map((o) => NOT_YET[o.type]).find(Boolean) ?? null;
   if (missing) return { name, result: 'skip', reason: `needs ${missing}` };
   const fail = (reason) => ({ name, result: 'fail', reason });
   let waited = false;
