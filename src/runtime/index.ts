@@ -9,7 +9,8 @@ import {
 export { Trap, LinkError, ValidationError } from './errors.js';
 export { validateComponent } from './validate/index.js';
 export { MalformedError } from './binary/reader.js';
-export { isComponent } from './binary/decode.js';
+export { isComponent, decodeComponent } from './binary/decode.js';
+export { componentInterface } from './validate/index.js';
 export { compileComponent, type CompiledComponent, type FuncEntry, type HostImports, type InstanceValue, type Item };
 export { Store } from './concurrency/store.js';
 export { StreamReader, StreamWriter, FutureReader, createHostStream, type PipeOptions } from './concurrency/host-ends.js';
