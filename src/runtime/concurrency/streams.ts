@@ -4,7 +4,7 @@
 // the element type is a number (or absent).
 import { trap, trapIf } from '../errors.js';
 import { alignment, elemSize, isNumberType, typeEquals, type ValType } from '../types.js';
-import type { LiftLowerContext } from '../abi/context.js';
+import { LiftLowerContext } from '../abi/context.js';
 import { beginCopy, checkDepth, loadListFromValidRange, storeListIntoValidRange } from '../abi/values.js';
 import { Waitable } from './waitables.js';
 import type { ComponentInstance, Store } from './store.js';
@@ -44,7 +44,15 @@ export class GuestBuffer implements ReadableBuffer, WritableBuffer {
   remain(): number { return this.length - this.progress; }
   isZeroLength(): boolean { return this.length === 0; }
 
-  read(n: number, asBytes: boolean): Chunk {
+  /** This buffer's context as seen from the host: a copy to or from a host buffer lifts and
+   * lowers resources as host objects (as a host call's values are), not as reps. */
+  private hostCx: LiftLowerContext | null = null;
+  private cxFor(host: boolean): LiftLowerContext {
+    if (!host || this.cx.host) return this.cx;
+    return this.hostCx ??= new LiftLowerContext(this.cx.opts, this.cx.inst, this.cx.borrowScope, true);
+  }
+
+  read(n: number, asBytes: boolean, toHost = false): Chunk {
     let c: Chunk;
     if (this.size === 0) {
       c = { values: new Array<undefined>(n), count: n };
@@ -52,7 +60,7 @@ export class GuestBuffer implements ReadableBuffer, WritableBuffer {
       c = { bytes: this.cx.bytes.subarray(this.ptr, this.ptr + n * this.size), count: n };
     } else if (this.t) {
       beginCopy();
-      c = { values: loadListFromValidRange(this.cx, this.ptr, n, this.t) as ArrayLike<unknown>, count: n };
+      c = { values: loadListFromValidRange(this.cxFor(toHost), this.ptr, n, this.t) as ArrayLike<unknown>, count: n };
     } else {
       c = { values: new Array<undefined>(n), count: n };
     }
@@ -61,10 +69,10 @@ export class GuestBuffer implements ReadableBuffer, WritableBuffer {
     return c;
   }
 
-  write(c: Chunk): void {
+  write(c: Chunk, fromHost = false): void {
     if (this.size === 0) { /* no payload to move */ }
     else if (c.bytes) this.cx.bytes.set(c.bytes, this.ptr);
-    else if (this.t) storeListIntoValidRange(this.cx, c.values, this.ptr, this.t);
+    else if (this.t) storeListIntoValidRange(this.cxFor(fromHost), c.values, this.ptr, this.t);
     this.ptr += c.count * this.size;
     this.progress += c.count;
   }
@@ -72,7 +80,11 @@ export class GuestBuffer implements ReadableBuffer, WritableBuffer {
 
 /** Copy n elements from src into dst, as bytes when both sides allow. */
 export function copyElements(dst: WritableBuffer, src: ReadableBuffer, n: number): void {
-  dst.write(src.read(n, dst.wantsBytes));
+  // A guest's buffer copying to or from the host's (host-ends.ts) moves resources as host objects.
+  const srcGuest = src instanceof GuestBuffer;
+  const dstGuest = dst instanceof GuestBuffer;
+  const c = srcGuest ? src.read(n, dst.wantsBytes, !dstGuest) : src.read(n, dst.wantsBytes);
+  if (dstGuest) dst.write(c, !srcGuest); else dst.write(c);
 }
 
 export type ReclaimBuffer = () => void;
