@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { borrow, loadComponent } from '../../src/index.ts';
 import type { RawApi } from './bench-raw-worker.ts';
 import { KV_FIGURES } from './bench-kv.ts';
+import { FS_FIGURES } from './bench-fs.ts';
 
 export interface Figure { name: string; value: number; unit: string; baseline: number; ratio: number; note?: string }
 
@@ -177,6 +178,7 @@ const PAGE_FIGURES: Record<string, () => Promise<Figure>> = {
   // WASI 0.2's stdout (64 KiB writes through wasi:io/streams) against the same raw baseline.
   'stdout-p2': stdoutFigure('stdout-p2', 'borrow', 'big-stdout-p2'), 'load-real': loadReal, validate,
   ...KV_FIGURES, // kv-set-get, kv-batch, kv-increment (bench-kv.ts)
+  ...FS_FIGURES, // fs-write, fs-read (bench-fs.ts)
 };
 const WORKER_FIGURES = ['guest-stream', 'sync-call', 'host-stream', 'host-call'];
 
