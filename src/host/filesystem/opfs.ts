@@ -150,7 +150,19 @@ export class OpfsTree implements Tree<OpfsNode> {
     return { kind: 'regular-file', size: BigInt(f.size), links: 1n, mtime: BigInt(f.lastModified) * 1_000_000n };
   }
 
-  async open(n: OpfsNode, write: boolean): Promise<FileIO> {
+  /** Opens of one path run one after another (two at once would both ask for a handle). */
+  private readonly opening = new Map<string, Promise<unknown>>();
+
+  open(n: OpfsNode, write: boolean): Promise<FileIO> {
+    const before = this.opening.get(n.path) ?? Promise.resolve();
+    const p = before.then(() => this.openNow(n, write), () => this.openNow(n, write));
+    const settled = p.catch(() => {});
+    this.opening.set(n.path, settled);
+    void settled.then(() => { if (this.opening.get(n.path) === settled) this.opening.delete(n.path); });
+    return p;
+  }
+
+  private async openNow(n: OpfsNode, write: boolean): Promise<FileIO> {
     if (n.h.kind === 'directory') throw new FsError('is-directory');
     if (write) this.writable();
     const key = n.path;

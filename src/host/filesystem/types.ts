@@ -35,7 +35,7 @@ export interface DescriptorStat {
 /** The most bytes one stream chunk carries: read-via-stream reads this much from the file at
  * once (the guest takes it in reads of its own size), write-via-stream gathers a guest's bulk
  * writes into one chunk of this size before writing it to the file. Fewer, larger file calls
- * and wake-ups: fs-read 0.5 -> see README. */
+ * and wake-ups (README, the fs-write and fs-read figures). */
 export const CHUNK = 1 << 20;
 /** The largest offset or size a file may have (JS numbers are exact below 2^53). */
 export const MAX_FILE = 2 ** 53 - 1;
