@@ -3,7 +3,6 @@
 // out of guest memory, into a buffer the host owns and may transfer), never a value per byte.
 import { isNumberType, elemSize, type ValType } from '../types.js';
 import { TYPED } from '../abi/values.js';
-import { GuestResource, hostResourceObject, hostResourceRep } from '../abi/host-resources.js';
 import {
   CopyResult, SharedFuture, SharedStream, type Chunk, type ReadableBuffer, type WritableBuffer,
 } from './streams.js';
@@ -26,8 +25,7 @@ class HostWritableBuffer implements WritableBuffer {
   write(c: Chunk): void {
     if (this.into && c.bytes) this.into.set(c.bytes, this.progress * elemSize(this.t!));
     // Guest memory is reused after the copy completes, so bytes are copied out here.
-    else if (c.bytes) this.parts.push({ bytes: c.bytes.slice(), count: c.count });
-    else this.parts.push({ values: fromReps(this.t, Array.from(c.values)), count: c.count });
+    else this.parts.push(c.bytes ? { bytes: c.bytes.slice(), count: c.count } : { values: Array.from(c.values), count: c.count });
     this.progress += c.count;
   }
   /** What was written: a typed array for number types, else an array of values. */
@@ -45,13 +43,6 @@ class HostWritableBuffer implements WritableBuffer {
     }
     return out;
   }
-}
-
-/** A guest's resources (reps) as the host sees them: its own objects, or GuestResources. */
-function fromReps(t: ValType | null, values: unknown[]): unknown[] {
-  if (!t || (t.k !== 'own' && t.k !== 'borrow')) return values;
-  const own = t.k === 'own';
-  return values.map((rep) => (t.rt.impl === null ? hostResourceObject(t.rt, rep as number, own) : new GuestResource(t.rt, rep as number, own)));
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -82,11 +73,7 @@ class HostReadableBuffer implements ReadableBuffer {
       const s = elemSize(this.t);
       return { bytes: this.bytes.subarray(start * s, (start + n) * s), count: n };
     }
-    const values = Array.prototype.slice.call(this.chunk, start, start + n);
-    // Resources cross as reps between guests: the host's objects become theirs here.
-    const t = this.t;
-    if (t && (t.k === 'own' || t.k === 'borrow')) return { values: values.map((v) => hostResourceRep(t.rt, v, t.k === 'own')), count: n };
-    return { values, count: n };
+    return { values: Array.prototype.slice.call(this.chunk, start, start + n), count: n };
   }
 }
 
