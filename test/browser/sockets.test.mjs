@@ -1,0 +1,154 @@
+// wasi:sockets@0.3.0 on the page's loopback network, end to end in Chromium: the C test
+// components (sock-server.c, sock-client.c) in separate workers, connected through
+// src/page/network.ts; TCP bytes flow worker to worker, UDP datagrams keep their boundaries.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startServer } from '../../scripts/lib/browser.mjs';
+
+let server, url, browser, page;
+before(async () => {
+  ({ server, url } = await startServer());
+  browser = await launchBrowser();
+  page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  await page.goto(`${url}/test/pages/blank.html`);
+});
+after(async () => { await browser?.close(); await server?.close(); });
+
+/** In the page: `script(load, lib, arg)`, where load(name, options) loads a fixture and gives
+ * its exports (and handle); every component is terminated afterwards. */
+function inPage(script, arg) {
+  return page.evaluate(async ({ script, arg }) => {
+    const lib = await import('/src/index.ts');
+    const handles = [];
+    const load = async (name, options = {}) => {
+      const h = await lib.loadComponent(`/test/fixtures/build/${name}.wasm`, options);
+      handles.push(h);
+      return Object.assign(h.exports, { handle: h });
+    };
+    try {
+      // eslint-disable-next-line no-new-func
+      return await new Function('load', 'lib', 'arg', `return (${script})(load, lib, arg);`)(load, lib, arg);
+    } finally {
+      for (const h of handles) h.terminate();
+    }
+  }, { script: script.toString(), arg });
+}
+
+const port = (answer) => {
+  const m = /^ok (\d+)$/.exec(answer);
+  assert.ok(m, `expected "ok <port>", got ${answer}`);
+  return Number(m[1]);
+};
+
+test('TCP between two components in two workers, IPv4 and IPv6: bytes both ways, FIN felt at each end', async () => {
+  const r = await inPage(async (load) => {
+    const grant = { sockets: 'loopback' };
+    const srv = await load('sock-server', grant);
+    const cli = await load('sock-client', grant);
+    const out = {};
+    for (const v6 of [false, true]) {
+      const listening = await srv.listen(0, v6);
+      const p = Number(listening.split(' ')[1]);
+      const echoed = srv.echo(2);
+      const msg = 'héllo over loopback '.repeat(2000); // 42,000 bytes: several chunks
+      out[v6 ? 'v6' : 'v4'] = {
+        listening,
+        first: await cli.call(p, v6, 'ping'),
+        second: await cli.call(p, v6, msg) === `ok ${msg}`,
+        echoed: await echoed,
+        bytes: 4 + new TextEncoder().encode(msg).length,
+      };
+      await srv.close();
+    }
+    return out;
+  });
+  for (const k of ['v4', 'v6']) {
+    const x = r[k];
+    assert.ok(port(x.listening) >= 49152, `${k}: an ephemeral port, got ${x.listening}`);
+    assert.equal(x.first, 'ok ping', k);
+    assert.equal(x.second, true, `${k}: 42 KB echoed intact`);
+    assert.equal(x.echoed, `ok ${x.bytes}`, `${k}: the server read to each FIN`);
+  }
+});
+
+test('64 MiB from one worker to another arrives whole', async () => {
+  const r = await inPage(async (load) => {
+    const srv = await load('sock-server', { sockets: 'loopback' });
+    const cli = await load('sock-client', { sockets: 'loopback' });
+    const p = Number((await srv.listen(0, false)).split(' ')[1]);
+    const sunk = srv.sink();
+    const t0 = performance.now();
+    const sent = await cli.bulk(p, 64);
+    return { sent, sunk: await sunk, ms: performance.now() - t0 };
+  });
+  assert.equal(r.sent, 'ok');
+  assert.equal(r.sunk, `ok ${64 << 20}`);
+});
+
+test('address-in-use and connection-refused across workers, at once; a dropped listener frees its port', async () => {
+  const r = await inPage(async (load) => {
+    const grant = { sockets: 'loopback' };
+    const srv = await load('sock-server', grant);
+    const cli = await load('sock-client', grant);
+    const p = Number((await srv.listen(0, false)).split(' ')[1]);
+    const taken = await cli.bindListen(p, false);
+    const otherFamily = await cli.bindListen(p, true); // IPv6 sockets are IPv6-only: a port of its own
+    await srv.close();
+    const t0 = performance.now();
+    const refused = await cli.call(p, false, 'x');
+    const refusedMs = performance.now() - t0;
+    const free = await cli.bindListen(p, false);
+    return { p, taken, otherFamily, refused, refusedMs, free };
+  });
+  assert.equal(r.taken, 'err address-in-use');
+  assert.equal(r.otherFamily, `ok ${r.p}`);
+  assert.equal(r.refused, 'err connection-refused');
+  assert.ok(r.refusedMs < 1000, `refused at once (${r.refusedMs} ms)`);
+  assert.equal(r.free, `ok ${r.p}`);
+});
+
+test('a terminated component leaves the network: its port is refused and free', async () => {
+  const r = await inPage(async (load) => {
+    const grant = { sockets: 'loopback' };
+    const srv = await load('sock-server', grant);
+    const cli = await load('sock-client', grant);
+    const p = Number((await srv.listen(0, false)).split(' ')[1]);
+    srv.handle.terminate();
+    return { p, refused: await cli.call(p, false, 'x'), free: await cli.bindListen(p, false) };
+  });
+  assert.equal(r.refused, 'err connection-refused');
+  assert.equal(r.free, `ok ${r.p}`);
+});
+
+test('nothing is granted by default: binding and connecting are access-denied', async () => {
+  const r = await inPage(async (load) => {
+    const cli = await load('sock-client');
+    return { bind: await cli.bindListen(0, false), call: await cli.call(4242, false, 'x'), udp: await cli.udpCall(4242, false, new Uint32Array([1])) };
+  });
+  assert.deepEqual(r, { bind: 'err access-denied', call: 'err access-denied', udp: 'err access-denied' });
+});
+
+test('UDP between two components: datagrams keep their boundaries, both ways, IPv4 and IPv6', async () => {
+  const r = await inPage(async (load) => {
+    const grant = { sockets: 'loopback' };
+    const srv = await load('sock-server', grant);
+    const cli = await load('sock-client', grant);
+    const out = {};
+    for (const v6 of [false, true]) {
+      const bound = await srv.udpBind(0, v6);
+      const p = Number(bound.split(' ')[1]);
+      const echoed = srv.udpEcho(4);
+      const answered = await cli.udpCall(p, v6, new Uint32Array([1, 1000, 60000, 0]));
+      out[v6 ? 'v6' : 'v4'] = { bound, answered, echoed: await echoed };
+    }
+    return out;
+  });
+  const sizes = (s) => s.replace(/^ok /, '').split(',').map(Number).sort((a, b) => a - b);
+  for (const k of ['v4', 'v6']) {
+    port(r[k].bound);
+    assert.match(r[k].answered, /^ok /, k);
+    assert.deepEqual(sizes(r[k].answered), [0, 1, 1000, 60000], `${k}: the client read each datagram whole`);
+    assert.deepEqual(sizes(r[k].echoed), [0, 1, 1000, 60000], `${k}: the server read each datagram whole`);
+  }
+});
