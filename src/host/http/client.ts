@@ -12,7 +12,7 @@ import {
   Fields, Request, Response, Transmission, err, methodName, ok,
   type ErrorCode, type Result, type TrailersResult,
 } from './types.js';
-import { StreamReader } from '../../runtime/index.js';
+import { FutureReader, StreamReader } from '../../runtime/index.js';
 
 /** The most request-body bytes buffered for one request (16 MiB). */
 export const REQUEST_BODY_LIMIT = 16 << 20;
@@ -95,6 +95,11 @@ async function trailersOf(t: PromiseLike<unknown>): Promise<TrailersResult> {
   }
 }
 
+/** Let go of a guest's future (read or not). */
+function dropFuture(t: PromiseLike<unknown>): void {
+  if (t instanceof FutureReader && !t.shared.dropped) t.shared.drop();
+}
+
 /** A stream that fails once no bytes came for `limit` ms (between-bytes-timeout). */
 function watchBody(body: ReadableStream<Uint8Array>, url: URL, betweenMs: number | undefined, abort: AbortController,
   settle: (r: TrailersResult) => void): ReadableStream<Uint8Array> {
@@ -151,6 +156,7 @@ export async function send(state: ComponentState, req: Request): Promise<Result<
     const body = await collect(req.contents);
     req.contents = undefined;
     const trailers = await trailersOf(req.trailers);
+    dropFuture(req.trailers);
     if (trailers.tag === 'err') {
       req.sent.finish(trailers);
       return trailers;
@@ -174,6 +180,8 @@ export async function send(state: ComponentState, req: Request): Promise<Result<
     const code = e instanceof Failed ? errorCode(e.failure) : { tag: 'internal-error' as const, val: String(e) };
     req.sent.finish(err(code));
     if (req.contents instanceof StreamReader) req.contents.cancel();
+    // Trailers never read: their writer is told the reader is gone (its write sees DROPPED).
+    dropFuture(req.trailers);
     return err(code);
   }
 }

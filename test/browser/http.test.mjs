@@ -1,0 +1,167 @@
+// wasi:http@0.3.0 end to end in Chromium: the C test components (http-get.c, a client; and
+// http-echo.c, an exported handler) in real workers, against a loopback server this test starts
+// (with the CORS headers a page's fetch() needs). Nothing leaves the machine.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { launchBrowser, startServer } from '../../scripts/lib/browser.mjs';
+
+let server, url, browser, page, api, apiAuthority;
+
+const CORS = {
+  'access-control-allow-origin': '*', 'access-control-allow-headers': '*',
+  'access-control-allow-methods': '*', 'access-control-expose-headers': '*',
+};
+/** n bytes, byte i being i mod 251. */
+const pattern = (n, from = 0) => { const b = Buffer.alloc(n); for (let i = 0; i < n; i++) b[i] = (from + i) % 251; return b; };
+const fnv = (buf) => { let h = 2166136261; for (const x of buf) h = Math.imul(h ^ x, 16777619) >>> 0; return h.toString(16); };
+
+before(async () => {
+  ({ server, url } = await startServer());
+  api = createServer(async (req, res) => {
+    if (req.method === 'OPTIONS') { res.writeHead(204, CORS).end(); return; }
+    const u = new URL(req.url, 'http://x');
+    if (u.pathname === '/hello') { res.writeHead(200, { ...CORS, 'content-type': 'text/plain', 'x-test': 'yes' }).end('hello world'); return; }
+    if (u.pathname === '/big') {
+      // Streamed in 64 KiB writes, each after the previous drained.
+      const n = Number(u.searchParams.get('n'));
+      res.writeHead(200, { ...CORS, 'content-length': String(n) });
+      for (let o = 0; o < n; o += 65536) {
+        if (!res.write(pattern(Math.min(65536, n - o), o))) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+      return;
+    }
+    if (u.pathname === '/echo') {
+      const parts = [];
+      for await (const c of req) parts.push(c);
+      res.writeHead(200, { ...CORS, 'x-method': req.method }).end(Buffer.concat(parts));
+      return;
+    }
+    if (u.pathname === '/slow') { setTimeout(() => res.writeHead(200, CORS).end('late'), 3000); return; }
+    res.writeHead(404, CORS).end();
+  });
+  await new Promise((r) => api.listen(0, '127.0.0.1', r));
+  apiAuthority = `127.0.0.1:${api.address().port}`;
+  browser = await launchBrowser();
+  page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  await page.goto(`${url}/test/pages/blank.html`);
+});
+after(async () => { await browser?.close(); await server?.close(); api?.closeAllConnections(); api?.close(); });
+
+/** In the page: load a fixture with options, run `script(exports, handle, arg)`, terminate it. */
+function inPage(name, options, script, arg) {
+  return page.evaluate(async ({ name, options, script, arg }) => {
+    const lib = await import('/src/index.ts');
+    const h = await lib.loadComponent(`/test/fixtures/build/${name}.wasm`, options);
+    try {
+      // eslint-disable-next-line no-new-func
+      return await new Function('exports', 'handle', 'arg', `return (${script})(exports, handle, arg);`)(h.exports, h, arg);
+    } finally {
+      h.terminate();
+    }
+  }, { name, options, script: script.toString(), arg });
+}
+
+const get = (options, authority, path, { body = [], firstByteMs = 0 } = {}) =>
+  inPage('http-get', options, (x, _h, a) => x.get(a.authority, a.path, new Uint8Array(a.body), a.firstByteMs), { authority, path, body, firstByteMs });
+
+// error-code cases by index, as the WIT lists them.
+const DENIED = 'error send 15';
+
+test('nothing is granted by default; other origins are HTTP-request-denied; a granted origin answers', async () => {
+  assert.equal(await get({}, apiAuthority, '/hello'), DENIED);
+  assert.equal(await get({ http: { origins: ['http://127.0.0.1:1'] } }, apiAuthority, '/hello'), DENIED);
+  const ok = await get({ http: { origins: [`http://${apiAuthority}`] } }, apiAuthority, '/hello');
+  assert.equal(ok, `status 200 bytes 11 fnv ${fnv(Buffer.from('hello world'))} first hello world`);
+  assert.match(await get({ http: { origins: '*' } }, apiAuthority, '/nowhere'), /^status 404 bytes 0 /);
+});
+
+test('a grant that is not an origin is refused on the page', async () => {
+  const e = await page.evaluate(async () => {
+    const lib = await import('/src/index.ts');
+    return lib.loadComponent('/test/fixtures/build/http-get.wasm', { http: { origins: ['not a url'] } }).then(() => 'loaded', (e) => `${e.name}: ${e.message}`);
+  });
+  assert.match(e, /^GrantError: http.origins: "not a url" is not an origin/);
+});
+
+test('a 16 MiB response body streams into the component (every byte, in order)', async () => {
+  const n = 16 << 20;
+  const r = await get({ http: { origins: '*' } }, apiAuthority, `/big?n=${n}`);
+  assert.equal(r, `status 200 bytes ${n} fnv ${fnv(pattern(n))} first ${pattern(32).toString('latin1')}`);
+});
+
+test('a request body the component streams reaches the server', async () => {
+  const body = [...pattern(30000)];
+  const r = await get({ http: { origins: '*' } }, apiAuthority, '/echo', { body });
+  assert.equal(r.replace(/ first [\s\S]*$/, ''), `status 200 bytes 30000 fnv ${fnv(Buffer.from(body))}`);
+});
+
+test('refused connections, bad ports and ports the browser blocks become error-codes', async () => {
+  const closed = createNetServer();
+  await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+  const port = closed.address().port;
+  await new Promise((r) => closed.close(r));
+  const any = { http: { origins: '*' } };
+  assert.equal(await get(any, `127.0.0.1:${port}`, '/'), 'error send 6'); // connection-refused
+  assert.equal(await get(any, '127.0.0.1:99999', '/'), 'error send 19'); // HTTP-request-URI-invalid
+  assert.equal(await get(any, '127.0.0.1:6000', '/'), DENIED); // a port fetch() refuses
+});
+
+test('a first-byte timeout aborts the request: HTTP-response-timeout', async () => {
+  const t0 = Date.now();
+  assert.equal(await get({ http: { origins: '*' } }, apiAuthority, '/slow', { firstByteMs: 300 }), 'error send 33');
+  assert.ok(Date.now() - t0 < 2900, 'the request was not aborted at the timeout');
+});
+
+test('handle.fetch: a GET gets the handler response; a 64 MiB body streams through it both ways', async () => {
+  const r = await inPage('http-echo', {}, async (_x, h) => {
+    const get = await h.fetch(new Request('http://component.test/anything'));
+    const got = { status: get.status, method: get.headers.get('x-echo-method'), body: await get.text() };
+    // The request body is made lazily: after its first 1 MiB it waits until the response's
+    // first bytes have come back, which they cannot if anything on the way buffers it whole.
+    const total = 64 << 20;
+    const chunk = 1 << 20;
+    let sent = 0;
+    let firstBack;
+    const backYet = new Promise((r) => { firstBack = r; });
+    const body = new ReadableStream({
+      async pull(c) {
+        if (sent === chunk) await backYet;
+        if (sent >= total) { c.close(); return; }
+        const b = new Uint8Array(chunk);
+        for (let i = 0; i < chunk; i += 4096) b[i] = (sent + i) % 251;
+        c.enqueue(b);
+        sent += chunk;
+      },
+    });
+    const res = await h.fetch(new Request('http://component.test/echo', { method: 'POST', body, duplex: 'half' }));
+    const reader = res.body.getReader();
+    let n = 0;
+    let sum = 0;
+    let sentAtFirst = -1;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (sentAtFirst < 0) { sentAtFirst = sent; firstBack(); }
+      for (let i = 0; i < value.length; i++) sum = (sum + value[i]) % 1000000007;
+      n += value.length;
+    }
+    let want = 0;
+    for (let o = 0; o < total; o += chunk) for (let i = 0; i < chunk; i += 4096) want = (want + (o + i) % 251) % 1000000007;
+    return { got, status: res.status, method: res.headers.get('x-echo-method'), n, sum, want, sentAtFirst };
+  });
+  assert.deepEqual(r.got, { status: 200, method: 'GET', body: '' });
+  assert.equal(r.status, 200);
+  assert.equal(r.method, 'POST');
+  assert.equal(r.n, 64 << 20);
+  assert.equal(r.sum, r.want);
+  assert.ok(r.sentAtFirst < 64 << 20, `the response began only after the whole request body (${r.sentAtFirst} bytes) was made`);
+});
+
+test('handle.fetch on a component without an exported handler rejects, naming what it exports', async () => {
+  const e = await inPage('http-get', {}, (_x, h) => h.fetch(new Request('http://component.test/')).then(() => 'answered', (e) => e.message));
+  assert.match(e, /exports no wasi:http\/handler@0\.3\.x; its exports: get/);
+});
