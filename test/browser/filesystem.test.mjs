@@ -145,6 +145,52 @@ for (const backend of ['memory', 'opfs']) {
   });
 }
 
+for (const backend of ['memory', 'opfs']) {
+  test(`${backend}: WASI 0.2 streams (blocking-read, blocking-write-and-flush, append) and both generations' directory listings`, async () => {
+    const name = fresh('p2streams');
+    const r = await inPage(page, async (load, lib, { backend, name }) => {
+      // 200,000 bytes that do not repeat in 4 KiB: a misplaced piece would show.
+      const big = new Uint8Array(200_000);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >> 12)) & 0xff;
+      let grant = { files: { 'big.bin': big, 'sub/x.txt': 'x' } };
+      if (backend === 'opfs') {
+        const d = await lib.openDirectory(name);
+        await d.write('big.bin', big);
+        await d.write('sub/x.txt', 'x');
+        grant = { opfs: name };
+      }
+      const fs = await load({ preopens: { '/p': grant } });
+      const copied = await fs.copyP2('/p', 'big.bin', 'copy.bin', 'TAIL');
+      const sort = (s) => s.startsWith('ok ') ? `ok ${s.slice(3).split(',').sort().join(',')}` : s;
+      const out = {
+        copied, list2: sort(await fs.listP2('/p', '.')), list3: sort(await fs.listDir('/p', '.')), sub: await fs.listDir('/p', 'sub'),
+        notDir: await fs.listP2('/p', 'big.bin'), missing: await fs.copyP2('/p', 'nope', 'y', ''),
+        stat: await fs.op('/p', 'stat', 'copy.bin', ''),
+      };
+      out.text = [await fs.copyP2('/p', 'sub/x.txt', 'sub/x2.txt', '+TAIL'), await fs.read('/p', 'sub/x2.txt')];
+      if (backend === 'opfs') {
+        const got = await (await lib.openDirectory(name)).read('copy.bin');
+        const want = new Uint8Array(big.length + 4);
+        want.set(big); want.set(new TextEncoder().encode('TAIL'), big.length);
+        out.same = got.length === want.length && got.every((b, i) => b === want[i]) ? true : `length ${got.length}, first difference at ${got.findIndex((b, i) => b !== want[i])}`;
+      }
+      out.sums = [await fs.drain('/p', 'big.bin', 65536), await fs.drain('/p', 'copy.bin', 1000)];
+      return out;
+    }, { backend, name });
+    assert.equal(r.copied, 'ok 200004');
+    assert.equal(r.stat, 'ok regular-file 200004');
+    assert.equal(r.list2, 'ok big.bin:regular-file,copy.bin:regular-file,sub:directory');
+    assert.equal(r.list3, r.list2);
+    assert.equal(r.sub, 'ok x.txt:regular-file');
+    assert.deepEqual(r.text, ['ok 6', 'ok x+TAIL']);
+    assert.equal(r.notDir, 'err not-directory');
+    assert.equal(r.missing, 'err no-entry');
+    if (backend === 'opfs') assert.equal(r.same, true, 'the copy holds the same bytes, then the tail');
+    const [a, b] = r.sums.map((x) => x.split(' '));
+    assert.deepEqual([a[1], b[1], a[2]], ['200000', '200004', b[2]], 'the copy has the bytes at every 4 KiB offset');
+  });
+}
+
 test('read-only preopens refuse every change with read-only and keep their files', async () => {
   const name = fresh('ro');
   const r = await inPage(page, async (load, lib, name) => {
