@@ -14,11 +14,12 @@ abstract class MemNode {
   abstract readonly kind: Kind;
 }
 
+/** A file: its bytes in a buffer that grows by doubling. */
 export class MemFile extends MemNode {
   readonly kind = 'regular-file' as const;
   data = new Uint8Array(0);
   size = 0;
-  /** Descriptors open on it (an unlinked file lives while one is open). */
+  /** An unlinked file lives on while a descriptor holds its node. */
   constructor(bytes?: Uint8Array) {
     super();
     if (bytes) { this.data = bytes.slice(); this.size = bytes.byteLength; }
@@ -32,11 +33,13 @@ export class MemFile extends MemNode {
   bytes(): Uint8Array { return this.data.subarray(0, this.size); }
 }
 
+/** A directory: its entries by name. */
 export class MemDir extends MemNode {
   readonly kind = 'directory' as const;
   readonly entries = new Map<string, MemAny>();
 }
 
+/** A symbolic link: its target, as written. */
 export class MemLink extends MemNode {
   readonly kind = 'symbolic-link' as const;
   constructor(readonly target: string) { super(); }
@@ -47,6 +50,7 @@ export type MemAny = MemFile | MemDir | MemLink;
 /** The bytes of a file by relative path ('dir/a.txt'), as a page or the CLI seeds a tree. */
 export type FileMap = Record<string, Uint8Array | string>;
 
+/** A tree in memory (a grant's 'memory' or `files`). */
 export class MemoryTree implements Tree<MemAny> {
   readonly caps = { links: true, symlinks: true, times: true };
   readonly top = new MemDir();

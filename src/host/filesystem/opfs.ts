@@ -44,11 +44,16 @@ export function opfsPathProblem(name: string): string | null {
 export async function opfsDirectory(name: string): Promise<FileSystemDirectoryHandle> {
   const bad = opfsPathProblem(name);
   if (bad) throw new FsError('invalid', `OPFS directory "${name}" ${bad}`);
-  let d = await navigator.storage.getDirectory();
-  for (const p of name.split('/')) d = await d.getDirectoryHandle(p, { create: true });
-  return d;
+  try {
+    let d = await navigator.storage.getDirectory();
+    for (const p of name.split('/')) d = await d.getDirectoryHandle(p, { create: true });
+    return d;
+  } catch (e) {
+    throw new Error(`the OPFS directory "${name}" could not be opened: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  }
 }
 
+/** A tree over an OPFS directory (a grant's `{ opfs: name }`). */
 export class OpfsTree implements Tree<OpfsNode> {
   readonly caps = { links: false, symlinks: false, times: false };
   private readonly opened = new Map<string, Open>();

@@ -2,6 +2,7 @@
 import { Descriptor } from './types.js';
 import type { Filesystem } from './index.js';
 
+/** wasi:filesystem/preopens@0.3.0 over a component's Filesystem. */
 export function preopens(fs: Filesystem): object {
   return {
     /** Waits (JSPI) only the first time, while an OPFS directory is opened. */

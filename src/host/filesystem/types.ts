@@ -9,7 +9,8 @@ import { existing, named, resolve } from './path.js';
 import { asFsError } from './errors.js';
 
 /** The WIT's error-code variant as the runtime maps it. */
-export type ErrorCode = { tag: Exclude<ErrorName, never> } | { tag: 'other'; val: string | undefined };
+export type ErrorCode = { tag: ErrorName } | { tag: 'other'; val: string | undefined };
+/** result<T, error-code>. */
 export type Result<T> = { tag: 'ok'; val: T } | { tag: 'err'; val: ErrorCode };
 const ok = <T>(val: T): Result<T> => ({ tag: 'ok', val });
 const fail = (e: unknown): Result<never> => ({ tag: 'err', val: { tag: asFsError(e).code } as ErrorCode });
@@ -19,10 +20,15 @@ export interface DescriptorFlags {
   read?: boolean; write?: boolean; fileIntegritySync?: boolean; dataIntegritySync?: boolean;
   requestedWriteSync?: boolean; mutateDirectory?: boolean;
 }
+/** path-flags. */
 export interface PathFlags { symlinkFollow?: boolean }
+/** open-flags. */
 export interface OpenFlags { create?: boolean; directory?: boolean; exclusive?: boolean; truncate?: boolean }
+/** wasi:clocks' instant (0.2's datetime has the same shape). */
 export type Instant = { seconds: bigint; nanoseconds: number };
+/** new-timestamp. */
 export type NewTimestamp = { tag: 'no-change' } | { tag: 'now' } | { tag: 'timestamp'; val: Instant };
+/** descriptor-stat (0.3's `type` a variant; 0.2 maps it to its enum). */
 export interface DescriptorStat {
   type: { tag: Kind };
   linkCount: bigint;
@@ -44,6 +50,7 @@ const MAX_OFFSET = 2n ** 63n - 1n;
 const instant = (ns: Nanos | undefined): Instant | undefined =>
   ns === undefined ? undefined : { seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) };
 
+/** A backend's stat as the WIT's record. */
 export function statRecord(s: NodeStat): DescriptorStat {
   return {
     type: { tag: s.kind }, linkCount: s.links, size: s.size,
@@ -421,7 +428,7 @@ export class Descriptor {
   }
 }
 
-/** wasi:filesystem/types@0.3.0 */
+/** wasi:filesystem/types@0.3.0: the descriptor resource. */
 export function types(): object {
   return { Descriptor };
 }
