@@ -159,9 +159,12 @@ if (!existsSync(chromiumPath)) {
 const files = {
   '/': ['text/html', Buffer.from('<!doctype html><meta charset="utf-8"><script src="/wasip3-web.iife.js"></script>')],
   '/wasip3-web.iife.js': ['text/javascript', readFileSync(join(pkg, 'dist/wasip3-web.iife.js'))],
-  '/component-worker.js': ['text/javascript', readFileSync(join(pkg, 'dist/component-worker.js'))],
   '/component.wasm': ['application/wasm', readFileSync(file)],
 };
+// The worker and the chunks it loads (host packages load on first use).
+for (const f of readdirSync(join(pkg, 'dist')).filter((n) => /^component-worker.*\.js$/.test(n))) {
+  files[`/${f}`] = ['text/javascript', readFileSync(join(pkg, 'dist', f))];
+}
 const server = createServer((req, res) => {
   if (httpRoutes(req, res, network)) return;
   const f = files[new URL(req.url, 'http://x').pathname];

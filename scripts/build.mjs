@@ -16,18 +16,25 @@ const lib = (entry, fileName, formats, name) => build({
     rollupOptions: { output: { codeSplitting: false } },
   },
 });
-// The worker is one self-contained script (no imports), built as an IIFE: fully minified (the
-// ES lib format keeps whitespace), so a new worker has less to parse; it still loads as a
-// module worker. V8's explicit compile hint then compiles all its functions as it loads rather
-// than each at its first call: nearly all of it runs for any component (decoder, linker,
-// canonical ABI, host), and one eager compile costs less than hundreds of lazy ones. Measured
-// here: stdout-throughput ~0.45 -> ~0.6, load about the same (~1.3).
-await lib('workers/component-worker.ts', 'component-worker.js', ['iife'], 'WasiP3WebWorker');
-const workerFile = join(root, 'dist/component-worker.js');
-writeFileSync(workerFile, `//# allFunctionsCalledOnLoad\n${readFileSync(workerFile, 'utf8')}`);
-const map = JSON.parse(readFileSync(`${workerFile}.map`, 'utf8'));
-map.mappings = `;${map.mappings}`; // the source map skips the added line
-writeFileSync(`${workerFile}.map`, JSON.stringify(map));
+// The worker is an ES module, fully minified; the host packages that few components import
+// (filesystem, http, sockets, keyvalue, messaging) are chunks of their own, loaded when a
+// component imports them (src/host/registry.ts), so every other component's worker downloads
+// and compiles less. V8's explicit compile hint then compiles all of a file's functions as it
+// loads rather than each at its first call: nearly all of the main file runs for any component
+// (decoder, validator, linker, canonical ABI, host), and one eager compile costs less than
+// hundreds of lazy ones (measured: stdout-throughput ~0.45 -> ~0.6, load about the same).
+const worker = await esbuild({
+  entryPoints: { 'component-worker': join(root, 'workers/component-worker.ts') }, outdir: join(root, 'dist'),
+  chunkNames: 'component-worker-[name]-[hash]', bundle: true, splitting: true, format: 'esm', minify: true,
+  sourcemap: true, target: 'es2022', legalComments: 'none', logLevel: 'error', metafile: true,
+});
+for (const out of Object.keys(worker.metafile.outputs).filter((f) => f.endsWith('.js'))) {
+  const file = join(root, out);
+  writeFileSync(file, `//# allFunctionsCalledOnLoad\n${readFileSync(file, 'utf8')}`);
+  const map = JSON.parse(readFileSync(`${file}.map`, 'utf8'));
+  map.mappings = `;${map.mappings}`; // the source map skips the added line
+  writeFileSync(`${file}.map`, JSON.stringify(map));
+}
 // The page API with esbuild, which leaves `new Worker(new URL('./component-worker.js',
 // import.meta.url))` as written: the form an app's bundler (Vite, webpack 5) recognises and
 // rewrites to the worker it emits. (Vite's own build would try to bundle the worker here.)

@@ -123,14 +123,15 @@ function startWorker(url: string | URL | null | undefined): Worker {
 }
 
 /** A worker from its script's URL. A worker script must be same-origin: one on another origin
- * (a CDN) is loaded by a same-origin blob that imports it (it is one classic script). */
+ * (a CDN, which serves scripts with CORS headers) is started by a same-origin module blob that
+ * imports it; its chunks then load from beside it. */
 function workerAt(url: URL): Worker {
   if (!globalThis.location || url.origin === globalThis.location.origin || url.protocol === 'blob:' || url.protocol === 'data:') {
     return new Worker(url, WORKER_OPTIONS);
   }
-  const boot = URL.createObjectURL(new Blob([`importScripts(${JSON.stringify(url.href)});`], { type: 'text/javascript' }));
+  const boot = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' }));
   setTimeout(() => URL.revokeObjectURL(boot), 60_000); // long after the worker has read it
-  return new Worker(boot, { name: WORKER_OPTIONS.name });
+  return new Worker(boot, WORKER_OPTIONS);
 }
 
 const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());

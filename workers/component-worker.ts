@@ -8,7 +8,6 @@ import {
 } from '../src/runtime/index.js';
 import { ComponentState, ExitRequest, ReaderGone, link, type ByteSink, type PackageHost } from '../src/host/index.js';
 import { PortWriter, portReadable, pumpToPort } from '../src/channel/byte-port.js';
-import { serve as serveHttp } from '../src/host/http/index.js';
 import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, HttpRequestWire, LoadRequest, Progress, WireError } from '../src/channel/protocol.js';
 
 let instance: Instance | null = null;
@@ -108,7 +107,7 @@ const api: ComponentWorkerApi = {
       emit: onEvent ? (e) => { void onEvent(e); } : undefined,
     });
     onProgress?.({ phase: 'instantiate', loaded: 0, total: 1 });
-    const linked = link(importNames(compiled), state);
+    const linked = await link(importNames(compiled), state);
     hosts = linked.hosts;
     instance = await instantiateComponent(compiled, linked.imports);
     state.instance = instance;
@@ -146,6 +145,8 @@ const api: ComponentWorkerApi = {
   // wasi:http: the page's request to the component's handler; bodies stream on byte ports.
   http: (req: HttpRequestWire) => typed(async () => {
     if (!instance) throw new Error('no component loaded');
+    // wasi:http is loaded on first use (src/host/registry.ts), here as where a component imports it.
+    const { serve: serveHttp } = await import('../src/host/http/index.js');
     const r = await serveHttp(instance, { ...req, body: req.body ? portReadable(req.body) : null });
     if (!r.body) return { status: r.status, headers: r.headers, body: null };
     const ch = new MessageChannel();

@@ -20,11 +20,13 @@ test('the script served from a CDN-like second origin: its worker loads through 
   const { readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { root } = await import('../../scripts/lib/browser.mjs');
-  // The "CDN": another port is another origin; it serves dist/ and sends no CORS headers.
+  // The "CDN": another port is another origin; it serves dist/ with CORS headers, as CDNs do.
   const cdn = createServer((req, res) => {
     const name = new URL(req.url, 'http://x').pathname.slice(1);
     if (!/^[\w.-]+\.js$/.test(name)) { res.writeHead(404).end(); return; }
-    try { res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(join(root, 'dist', name))); } catch { res.writeHead(404).end(); }
+    try {
+      res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' }).end(readFileSync(join(root, 'dist', name)));
+    } catch { res.writeHead(404).end(); }
   });
   await new Promise((r) => cdn.listen(0, '127.0.0.1', r));
   const s = await openPage('/test/pages/blank.html');
