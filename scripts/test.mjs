@@ -11,6 +11,7 @@ const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit', cwd: root
 run('bash', ['scripts/setup.sh']);
 run(process.execPath, ['scripts/build-fixtures.mjs']);
 run(process.execPath, ['scripts/build.mjs']);
+run(process.execPath, ['scripts/size.mjs']); // the script tag and its worker within the gzip budget
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.']);
 const tests = ['test/unit', 'test/browser'].flatMap((d) => readdirSync(join(root, d)).filter((f) => /\.test\.(ts|mjs)$/.test(f)).map((f) => `${d}/${f}`));
 try {
