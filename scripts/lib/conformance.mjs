@@ -68,7 +68,7 @@ export async function runConformance(files, { verbose = false, timeoutMs = FILE_
       try {
         const cmds = await prepare(file);
         // The page stops a hung file itself; this guard is for a page that stops answering.
-        const guard = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('the page stopped answering')), timeoutMs + 30_000); });
+        const guard = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('the page stopped answering')), timeoutMs + 150_000); });
         const { outcomes, error } = await Promise.race([page.evaluate(([c, ms]) => globalThis.runWastFile(c, ms), [cmds, timeoutMs]), guard]);
         const failed = outcomes.filter((o) => !o.ok);
         const failures = failed.map((f) => `line ${f.line} ${f.kind}: ${f.detail ?? ''}`);

@@ -173,8 +173,9 @@ async function runWast(cmds: Cmd[], report: (m: WorkerMessage) => void): Promise
   return out;
 }
 
-/** Messages to the page: each command's start and outcome, then done. */
+/** Messages to the page: ready (loaded), each command's start and outcome, then done. */
 export type WorkerMessage =
+  | { type: 'ready' }
   | { type: 'start'; line: number; kind: string }
   | { type: 'outcome'; outcome: Outcome }
   | { type: 'done' }
@@ -187,3 +188,5 @@ addEventListener('message', (ev: MessageEvent<Cmd[]>) => {
     (e: unknown) => post({ type: 'error', message: errText(e) }),
   );
 });
+// The page starts a file's time limit only now: loading the runtime's modules is not the file's time.
+post({ type: 'ready' });

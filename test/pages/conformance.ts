@@ -17,16 +17,21 @@ function runWastFile(cmds: Cmd[], timeoutMs: number): Promise<FileResult> {
       if (error && running) outcomes.push({ line: running.line, kind: running.kind, ok: false, detail: error });
       resolve({ outcomes, error });
     };
-    const timer = setTimeout(() => finish(`timed out after ${timeoutMs / 1000} s (worker terminated)`), timeoutMs);
+    // Loading the worker's modules does not count against the file (a loaded machine can take
+    // seconds); its commands do, from the worker's `ready`.
+    let timer = setTimeout(() => finish('the worker did not start within 120 s'), 120_000);
     worker.onmessage = (ev: MessageEvent<WorkerMessage>) => {
       const m = ev.data;
-      if (m.type === 'start') running = { line: m.line, kind: m.kind };
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(`timed out after ${timeoutMs / 1000} s (worker terminated)`), timeoutMs);
+        worker.postMessage(cmds);
+      } else if (m.type === 'start') running = { line: m.line, kind: m.kind };
       else if (m.type === 'outcome') { running = null; outcomes.push(m.outcome); }
       else if (m.type === 'done') finish(null);
       else finish(`runner failed: ${m.message}`);
     };
     worker.onerror = (ev) => { ev.preventDefault(); finish(`worker crashed: ${ev.message || 'no message'}`); };
-    worker.postMessage(cmds);
   });
 }
 
