@@ -1,11 +1,13 @@
 // wasip3-web: run a WASI 0.3 component in a Web Worker from a web page.
 import * as Comlink from 'comlink';
 import { PortWriter, portReadable, portReceive, pumpToPort } from './channel/byte-port.js';
-import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, WireError } from './channel/protocol.js';
+import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, StreamStats, WireError } from './channel/protocol.js';
 import { checkGrants, type Grants } from './host/grants.js';
 import { network } from './page/network.js';
+import { futureResult, setPageWindow } from './channel/page-ends.js';
+import { DEFAULT_STREAM_WINDOW } from './channel/ends.js';
 
-export type { Progress, LoadPhase, ErrorKind, HostEvent } from './channel/protocol.js';
+export type { Progress, LoadPhase, ErrorKind, HostEvent, StreamStats } from './channel/protocol.js';
 export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant } from './host/grants.js';
 export { GrantError } from './host/grants.js';
 export { openBucket, type KeyvalueBucket, type BucketChange, type OpenBucketOptions } from './page/keyvalue.js';
@@ -65,6 +67,9 @@ export interface LoadOptions extends Grants {
   onEvent?: (e: HostEvent) => void;
   /** The component worker's script (default: beside this module, or the script tag's URL). */
   workerUrl?: string | URL;
+  /** Bytes a stream<u8> crossing to or from this component may have in flight, written and not
+   * yet read (default 1 MiB); the writer waits beyond it. */
+  streamWindow?: number;
 }
 
 /** A function exported by a component, called with jco's JS value mapping. */
@@ -99,6 +104,8 @@ export interface ComponentHandle<Exports = ComponentExports> {
   fetch(request: Request): Promise<Response>;
   /** Stop the component and its worker. */
   terminate(): void;
+  /** The counters of the streams the component's worker has sent out (the last 64). */
+  streamStats(): Promise<StreamStats[]>;
 }
 
 let defaultWorkerUrl: string | URL | null = null;
@@ -186,6 +193,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     env: Object.entries(options.env ?? {}),
     cwd: options.cwd ?? null,
     grants: checkGrants(options),
+    streamWindow: options.streamWindow ?? DEFAULT_STREAM_WINDOW,
   };
   if (source instanceof ArrayBuffer) {
     req.bytes = source.slice(0);
@@ -295,15 +303,23 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
   };
   if (early) onHostEvent(early);
 
+  // Streams and futures in arguments and results cross as ports (src/channel/page-ends.ts);
+  // those the page sends take this component's window.
+  const window = options.streamWindow ?? DEFAULT_STREAM_WINDOW;
+  const call = (path: string[], args: unknown[], future = false) => {
+    setPageWindow(window);
+    if (future) return futureResult((port) => guard(api.call(path, args, Comlink.transfer(port, [port]))));
+    return guard(api.call(path, args));
+  };
   const exports: ComponentExports = {};
   for (const info of infos) {
     if (info.kind === 'func') {
-      const f: ExportedFunction = (...args) => guard(api.call([info.name], args));
+      const f: ExportedFunction = (...args) => call([info.name], args, info.future);
       exports[camel(info.name)] = f;
       if (camel(info.name) !== info.name) exports[info.name] = f;
     } else {
       const iface: Record<string, ExportedFunction> = {};
-      for (const fn of info.funcs) iface[camel(fn)] = (...args) => guard(api.call([info.name, fn], args));
+      for (const fn of info.funcs) iface[camel(fn)] = (...args) => call([info.name, fn], args, info.futures?.includes(fn));
       exports[info.name] = iface;
     }
   }
@@ -329,5 +345,6 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
       return new Response(r.body ? portReadable(r.body, ended.signal) : null, { status: r.status, headers: r.headers });
     },
     terminate,
+    streamStats: () => guard(api.streamStats()),
   };
 }

@@ -4,10 +4,12 @@
 import * as Comlink from 'comlink';
 import {
   compileComponent, instantiateComponent, LinkError, MalformedError, Trap, importNames,
-  type Instance, type InstanceValue,
+  type Instance, type InstanceValue, type Item,
 } from '../src/runtime/index.js';
 import { ComponentState, ExitRequest, ReaderGone, link, type ByteSink, type PackageHost } from '../src/host/index.js';
 import { PortWriter, portReadable, pumpToPort } from '../src/channel/byte-port.js';
+import { configureEnds, sendResultFuture } from '../src/channel/worker-ends.js';
+import { streamStats } from '../src/channel/ends.js';
 import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, HttpRequestWire, LoadRequest, Progress, WireError } from '../src/channel/protocol.js';
 
 let instance: Instance | null = null;
@@ -50,10 +52,13 @@ function sink(port: MessagePort): ByteSink {
 
 function describe(exports: InstanceValue): ExportInfo[] {
   const out: ExportInfo[] = [];
+  const isFuture = (x: Item) => x.sort === 'func' && x.f.ft.result?.k === 'future';
   for (const [name, item] of exports) {
-    if (item.sort === 'func') out.push({ kind: 'func', name });
+    if (item.sort === 'func') out.push(isFuture(item) ? { kind: 'func', name, future: true } : { kind: 'func', name });
     else if (item.sort === 'instance') {
-      out.push({ kind: 'instance', name, funcs: [...item.i].filter(([, x]) => x.sort === 'func').map(([n]) => n) });
+      const funcs = [...item.i].filter(([, x]) => x.sort === 'func');
+      const futures = funcs.filter(([, x]) => isFuture(x)).map(([n]) => n);
+      out.push({ kind: 'instance', name, funcs: funcs.map(([n]) => n), ...(futures.length ? { futures } : {}) });
     }
   }
   return out;
@@ -91,6 +96,8 @@ function runExport(inst: Instance): string[] {
 
 const api: ComponentWorkerApi = {
   load: (req: LoadRequest, onProgress?: (p: Progress) => void, onEvent?: (e: HostEvent) => void) => typed(async () => {
+    // Streams and futures in calls cross as ports (src/channel/worker-ends.ts).
+    configureEnds({ window: req.streamWindow, emit: onEvent ? (e) => { void onEvent(e); } : undefined });
     const bytes = req.bytes ? new Uint8Array(req.bytes) : await fetchBytes(req.url!, onProgress);
     onProgress?.({ phase: 'compile', loaded: 0, total: bytes.byteLength });
     const compiled = await compileComponent(bytes);
@@ -131,10 +138,17 @@ const api: ComponentWorkerApi = {
     }
   }),
 
-  call: (path: string[], args: unknown[]) => typed(async () => {
+  call: (path: string[], args: unknown[], future?: MessagePort) => typed(async () => {
     if (!instance) throw new Error('no component loaded');
-    return instance.call(path, ...args);
+    if (!future) return instance.call(path, ...args);
+    // The future's reader may be in another worker already: it learns of a failed call too.
+    // Boxed: the result (a FutureReader) is thenable, and awaiting it would wait for its value.
+    const { value } = await instance.callBoxed(path, ...args).catch((e: unknown) => { sendResultFuture(Promise.reject(e), future); throw e; });
+    sendResultFuture(value, future);
+    return undefined;
   }),
+
+  streamStats: async () => streamStats(),
 
   dispose: () => typed(async () => {
     const hs = hosts;

@@ -24,20 +24,62 @@ export class PortWriter {
   private cancelled = false;
   private readonly pool: ArrayBuffer[] = [];
   private readonly lent = new WeakSet<ArrayBuffer>();
+  /** Units (bytes, or elements for values) sent, and those the reader has given credit for. */
+  sent = 0;
+  credited = 0;
+  /** Messages of chunks or values sent. */
+  messages = 0;
+  /** Called once when the reader cancels (or is found gone: see onWatch). */
+  onCancel: (() => void) | null = null;
+  /** Called when the reader names the Web Lock it holds (protocol.ts 'watch'). */
+  onWatch: ((lock: string) => void) | null = null;
 
   constructor(private readonly port: MessagePort, private readonly window = DEFAULT_WINDOW, readonly chunkSize = DEFAULT_CHUNK) {
     port.onmessage = (e: MessageEvent<CreditMessage>) => {
       const m = e.data;
+      if (m.type === 'watch') { this.onWatch?.(m.lock); return; }
       if (m.type === 'credit') {
         this.inFlight -= m.bytes;
+        this.credited += m.bytes;
         for (const b of m.buffers ?? []) {
           if (b.byteLength === this.chunkSize && this.pool.length * this.chunkSize < this.window) this.pool.push(b);
         }
         // Wake at half the window, not at every credit: the producer then runs in bursts.
         if (this.inFlight > this.window / 2) return;
-      } else this.cancelled = true;
+      } else this.cancel();
       this.wake();
     };
+  }
+
+  /** The reader is gone: writes return false from now on. */
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.wake();
+    this.onCancel?.();
+  }
+
+  get isCancelled(): boolean { return this.cancelled; }
+
+  /** Send a batch of values (a stream of elements that are not bytes), counted as one unit
+   * each; like write(), a Promise only when it must wait for credit. */
+  writeValues(values: unknown[], transfer: Transferable[] = []): boolean | Promise<boolean> {
+    if (!this.cancelled && this.inFlight + values.length > this.window && this.inFlight > 0) {
+      return new Promise<void>((r) => this.waiters.push(r)).then(() => this.writeValues(values, transfer));
+    }
+    if (this.cancelled) return false;
+    this.inFlight += values.length;
+    this.sent += values.length;
+    this.messages++;
+    const msg: ByteMessage = { type: 'values', values };
+    this.port.postMessage(msg, transfer);
+    return true;
+  }
+
+  /** Tell the reader which Web Lock this writer holds (see protocol.ts). */
+  watch(lock: string): void {
+    const msg: ByteMessage = { type: 'watch', lock };
+    this.port.postMessage(msg);
   }
 
   private wake(): void {
@@ -76,6 +118,8 @@ export class PortWriter {
       buffer = chunk.byteOffset === 0 && b instanceof ArrayBuffer && chunk.byteLength === b.byteLength ? b : chunk.slice().buffer;
     }
     this.inFlight += chunk.byteLength;
+    this.sent += chunk.byteLength;
+    this.messages++;
     const msg: ByteMessage = { type: 'chunk', chunk: buffer, length: chunk.byteLength };
     this.port.postMessage(msg, [buffer]);
     return true;
@@ -92,18 +136,19 @@ export class PortWriter {
   }
 }
 
-/** The reader's credit, returned in batches with the buffers it has finished with. */
-class Credit {
+/** The reader's credit, returned in batches with the buffers it has finished with. `batch`
+ * must be at most half the writer's window (where a waiting writer wakes). */
+export class Credit {
   private bytes = 0;
   private buffers: ArrayBuffer[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
-  constructor(private readonly port: MessagePort) {}
+  constructor(private readonly port: MessagePort, private readonly batch = CREDIT_BATCH) {}
 
   /** Credit for `bytes`, and the buffer they came in if the reader is done with it. */
   give(bytes: number, buffer?: ArrayBuffer): void {
     this.bytes += bytes;
     if (buffer) this.buffers.push(buffer);
-    if (this.bytes >= CREDIT_BATCH) this.flush();
+    if (this.bytes >= this.batch) this.flush();
     // What is left goes back once the chunks already here are handled.
     else this.timer ??= setTimeout(() => this.flush(), 0);
   }
@@ -132,7 +177,7 @@ export function portReadable(port: MessagePort, signal?: AbortSignal): ReadableS
     const m = e.data;
     if (m.type === 'chunk') queue.push(new Uint8Array(m.chunk, 0, m.length));
     else if (m.type === 'end') ended = true;
-    else failure = new Error(m.message);
+    else if (m.type === 'error') failure = new Error(m.message);
     wake?.();
   };
   signal?.addEventListener('abort', () => {
@@ -214,7 +259,7 @@ export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => v
         }).catch(fail);
       } else if (m.type === 'end') {
         void chain.then(() => { port.close(); resolve(); });
-      } else {
+      } else if (m.type === 'error') {
         void chain.then(() => { port.close(); reject(new Error(m.message)); });
       }
     };

@@ -5,14 +5,46 @@ import type { Grants } from '../host/grants.js';
 /** On a byte port: writer to reader. A chunk is the first `length` bytes of `chunk`. */
 export type ByteMessage =
   | { type: 'chunk'; chunk: ArrayBuffer; length: number }
+  /** A batch of a stream's elements that are not bytes (jco's JS values; one message per batch). */
+  | { type: 'values'; values: unknown[] }
   | { type: 'end' }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** The sender holds this Web Lock while its end lives: once the lock is free and the stream
+   * has not ended, the sender's thread is gone (a terminated worker releases its locks). */
+  | { type: 'watch'; lock: string };
 
 /** On a byte port: reader to writer. Credit may bring chunks' buffers back for the writer to
  * fill again: reused memory is what lets bytes cross at memory speed (DESIGN.md). */
 export type CreditMessage =
   | { type: 'credit'; bytes: number; buffers?: ArrayBuffer[] }
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  | { type: 'watch'; lock: string };
+
+/** On a future's port: writer to reader (the value once, or an error) and reader to writer
+ * ('cancel': the reader dropped its end). Each side may send 'watch' (see ByteMessage). */
+export type FutureMessage =
+  | { type: 'value'; value: unknown }
+  | { type: 'error'; message: string }
+  | { type: 'cancel' }
+  | { type: 'watch'; lock: string };
+
+/** A stream or future end crossing threads (a Comlink transfer handler, 'wasip3-ends', puts these
+ * where the ends were in a call's arguments or result, and the port in the transfer list).
+ * A stream's port speaks ByteMessage one way and CreditMessage the other: `bytes` streams
+ * (stream<u8>) send chunks, others batches of values; `window` is the most units (bytes, or
+ * elements) in flight. A future's port speaks FutureMessage. */
+export type EndWire =
+  | { wasip3End: 'stream'; port: MessagePort; bytes: boolean; window: number }
+  | { wasip3End: 'future'; port: MessagePort };
+
+/** A stream writer's counters, kept for tests and benchmarks (ComponentHandle.streamStats):
+ * `written` bytes (or elements) the writer took from its source, `read` those the reader has
+ * taken, `peakUnread` the most of written - read seen (at most window + one chunk), `messages`
+ * the chunks or batches sent, `finishedAt` when it ended (ms since the epoch) or null. */
+export interface StreamStats {
+  written: number; read: number; peakUnread: number; messages: number; window: number; chunk: number;
+  done: boolean; finishedAt: number | null;
+}
 
 export type LoadPhase = 'fetch' | 'compile' | 'instantiate';
 export interface Progress { phase: LoadPhase; loaded: number; total: number }
@@ -31,12 +63,15 @@ export interface LoadRequest {
   grants: Grants;
   /** The page's loopback network (NetRequest/NetMessage), when sockets are granted. */
   network?: MessagePort | null;
+  /** Bytes a stream handed out of this worker may have in flight (LoadOptions.streamWindow). */
+  streamWindow?: number;
 }
 
-/** A component export as the page sees it: a function, or an instance of functions. */
+/** A component export as the page sees it: a function, or an instance of functions; `future`
+ * (`futures`) marks those whose result is a future. */
 export type ExportInfo =
-  | { kind: 'func'; name: string }
-  | { kind: 'instance'; name: string; funcs: string[] };
+  | { kind: 'func'; name: string; future?: boolean }
+  | { kind: 'instance'; name: string; funcs: string[]; futures?: string[] };
 
 /** What went wrong in a worker, as it crosses to the page (thrown through Comlink as a plain
  * value): the page tells errors apart by kind, never by their message.
@@ -60,13 +95,21 @@ export interface WireError { wasip3WebError: ErrorKind; name: string; message: s
 export type HostEvent =
   | { type: 'messaging-overflow'; topic: string; overflow: 'drop-oldest' | 'drop-newest' | 'block'; capacity: number | null; dropped: number; waited: number }
   | { type: 'handler-trap'; export: string; message: string; topic?: string; preview?: string }
-  | { type: 'handler-error'; export: string; topic: string; error: string };
+  | { type: 'handler-error'; export: string; topic: string; error: string }
+  /** A stream or future that came from another thread failed (its writer's worker ended):
+   * the component saw its end close early. */
+  | { type: 'stream-error'; message: string };
 
 /** The worker's API, called from the page through Comlink. */
 export interface ComponentWorkerApi {
   load(req: LoadRequest, onProgress?: (p: Progress) => void, onEvent?: (e: HostEvent) => void): Promise<ExportInfo[]>;
   run(): Promise<{ exitCode: number }>;
-  call(path: string[], args: unknown[]): Promise<unknown>;
+  /** Call an export. A function whose result is a future (ExportInfo's `future`) is given
+   * `future`, a port where the future goes (FutureMessage), and resolves with nothing: the
+   * page holds the other end from the start, so it can pass the future on unread. */
+  call(path: string[], args: unknown[], future?: MessagePort): Promise<unknown>;
+  /** The counters of the streams this worker has sent out (StreamStats). */
+  streamStats(): Promise<StreamStats[]>;
   /** Tell the host packages the component is ending (terminate()). */
   dispose(): Promise<void>;
   /** Serve one HTTP request with the component's exported wasi:http handler (ComponentHandle.fetch). */

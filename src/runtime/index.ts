@@ -13,7 +13,7 @@ export { isComponent, decodeComponent } from './binary/decode.js';
 export { componentInterface } from './validate/index.js';
 export { compileComponent, type CompiledComponent, type FuncEntry, type HostImports, type InstanceValue, type Item };
 export { Store } from './concurrency/store.js';
-export { StreamReader, StreamWriter, FutureReader, createHostStream, type PipeOptions } from './concurrency/host-ends.js';
+export { StreamReader, StreamWriter, FutureReader, createHostStream, onDrop, type PipeOptions } from './concurrency/host-ends.js';
 export { GuestResource } from './abi/host-resources.js';
 export { neverSuspends, throwsErrors } from './canon.js';
 export { prim, typeToString, funcTypeToString, type FuncType, type ValType } from './types.js';
@@ -47,6 +47,12 @@ export class Instance {
   /** Call an exported function with JS values; resolves with its result. */
   call(path: string | string[], ...args: unknown[]): Promise<unknown> {
     return invoke(this.store, this.func(path), args);
+  }
+
+  /** call(), resolving with { value: result }: a future result (a FutureReader, which is
+   * thenable) then arrives as itself rather than as its value. */
+  callBoxed(path: string | string[], ...args: unknown[]): Promise<{ value: unknown }> {
+    return invoke(this.store, this.func(path), args, true) as Promise<{ value: unknown }>;
   }
 
   /** An exported function as a plain JS function (jco-style): synchronous for a function that can
@@ -93,13 +99,14 @@ export async function instantiateComponent(component: Uint8Array | CompiledCompo
 }
 
 /** Call a component function from the host (the spec's Store.invoke). */
-export function invoke(store: Store, f: FuncEntry, args: unknown[]): Promise<unknown> {
+export function invoke(store: Store, f: FuncEntry, args: unknown[], boxed = false): Promise<unknown> {
   if (args.length !== f.ft.params.length) {
     return Promise.reject(new TypeError(`${f.name} takes ${f.ft.params.length} argument(s), given ${args.length}`));
   }
   if (f.inline && store.idle()) {
     try {
-      return Promise.resolve(f.inline(args));
+      const v = f.inline(args);
+      return Promise.resolve(boxed ? { value: v } : v);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -111,7 +118,10 @@ export function invoke(store: Store, f: FuncEntry, args: unknown[]): Promise<unk
     let early: unknown[] | null | undefined;
     const settle = (r: unknown[] | null) => {
       if (r === null) reject(new Error('the call was cancelled'));
-      else resolve(f.ft.result ? r[0] : undefined);
+      else {
+        const v = f.ft.result ? r[0] : undefined;
+        resolve(boxed ? { value: v } : v);
+      }
     };
     try {
       await f.fn(() => args, (r) => { if (started) settle(r); else early = r; }, null);

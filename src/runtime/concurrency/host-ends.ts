@@ -31,7 +31,8 @@ class HostWritableBuffer implements WritableBuffer {
   /** What was written: a typed array for number types, else an array of values. */
   take(): Uint8Array | ArrayLike<unknown> {
     const Typed = this.t ? TYPED[this.t.k] : undefined;
-    if (this.wantsBytes && this.t) {
+    // (A host writer may hand number elements as JS values: they stay values.)
+    if (this.wantsBytes && this.t && (this.into || this.parts.every((p) => p.bytes))) {
       const bytes = this.into ? this.into.subarray(0, this.progress * elemSize(this.t))
         : this.parts.length === 1 ? this.parts[0]!.bytes! : concat(this.parts.map((p) => p.bytes!));
       return Typed === Uint8Array || !Typed ? bytes : new Typed(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / elemSize(this.t));
@@ -311,14 +312,23 @@ export function createHostStream(t: ValType | null, store: Store): { stream: Sha
   return { stream, writer: new StreamWriter(stream, store) };
 }
 
+/** A host value passed for a stream or future may carry a function under this key: it is called
+ * once the guest drops its end (or at once if the guest already has), so a source in another
+ * thread can tell its writer. */
+export const onDrop: unique symbol = Symbol.for('wasip3-web.onDrop') as never;
+type DropAware = { [onDrop]?: () => void };
+
 /** Turn what the host passes for a stream (a ReadableStream, an async or sync iterable of chunks,
  * a Uint8Array, or a StreamReader to pass on) into a stream a guest can read. */
 export function fromHostStream(v: unknown, t: ValType | null, store: Store): SharedStream {
   if (v instanceof StreamReader) return v.shared;
   const { stream, writer } = createHostStream(t, store);
+  const dropped = v && typeof v === 'object' ? (v as DropAware)[onDrop] : undefined;
+  if (dropped) stream.whenDropped(dropped);
   void (async () => {
     try {
-      if (ArrayBuffer.isView(v) || Array.isArray(v)) {
+      // An array of typed arrays is a list of chunks (the page's iterable of Uint8Array).
+      if (ArrayBuffer.isView(v) || (Array.isArray(v) && !(isNumberType(t) && v.length > 0 && ArrayBuffer.isView(v[0])))) {
         await writer.write(v as ArrayLike<unknown>);
       } else if (v instanceof ReadableStream) {
         const r = (v as ReadableStream<ArrayLike<unknown>>).getReader();
@@ -334,6 +344,7 @@ export function fromHostStream(v: unknown, t: ValType | null, store: Store): Sha
         for await (const chunk of v as AsyncIterable<ArrayLike<unknown>>) {
           if (!(await writer.write(chunk))) break;
         }
+
       } else {
         throw new TypeError('a stream must be a ReadableStream, an iterable of chunks or a typed array');
       }
@@ -365,6 +376,12 @@ export class FutureReader implements PromiseLike<unknown> {
     return this.promise;
   }
 
+  /** Drop the host's reading end: the guest writer's write sees DROPPED. */
+  cancel(): void {
+    this.shared.drop();
+    this.store.kick();
+  }
+
   then<A = unknown, B = never>(ok?: ((v: unknown) => A | PromiseLike<A>) | null, err?: ((e: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
     return this.start().then(ok, err);
   }
@@ -375,8 +392,14 @@ export class FutureReader implements PromiseLike<unknown> {
 export function fromHostFuture(v: unknown, t: ValType | null, store: Store): SharedFuture {
   if (v instanceof FutureReader) return v.shared;
   const shared = new SharedFuture(t);
+  const dropped = v && typeof v === 'object' ? (v as DropAware)[onDrop] : undefined;
+  if (dropped) shared.whenDropped(dropped);
   void Promise.resolve(v).then((value) => {
     shared.write(null, new HostReadableBuffer(t, [value]), () => {});
+    store.kick();
+  }, () => {
+    // No value will come (a writer in another worker is gone): a pending read sees DROPPED.
+    shared.drop();
     store.kick();
   });
   return shared;

@@ -1,0 +1,326 @@
+// Stream and future ends that cross threads (protocol.ts EndWire): what the page and the
+// component workers share. A stream's end travels as a MessagePort speaking the byte port's
+// credit protocol (byte-port.ts): chunks of a stream<u8> as transferred ArrayBuffers, other
+// elements in batches of values, at most `window` units in flight. A future's end is a port that
+// carries one value. The page only introduces ports: once a port reaches the worker that reads
+// it, chunks go from writer to reader directly.
+//
+// A thread that ends (a terminated worker) sends nothing more, so each side holds a Web Lock
+// while its end lives and names it to the other side ('watch'); a terminated worker's locks are
+// released, and the other side, finding the lock free while the stream is still open, fails it
+// with a message that says so.
+import type { ByteMessage, CreditMessage, EndWire, FutureMessage, StreamStats } from './protocol.js';
+import { Credit, PortWriter } from './byte-port.js';
+
+/** The name of the Comlink transfer handler for values that hold stream and future ends. */
+export const ENDS_HANDLER = 'wasip3-ends';
+/** Bytes a stream<u8> may have in flight between threads by default (LoadOptions.streamWindow). */
+export const DEFAULT_STREAM_WINDOW = 1 << 20;
+/** Elements of other streams in flight, and per message. */
+export const VALUE_WINDOW = 1024;
+export const VALUE_BATCH = 256;
+/** The chunk a stream<u8> crosses in: a quarter of the window (guest writes in quick succession
+ * share one), so a writer keeps several in flight. */
+export const chunkFor = (window: number): number => Math.max(1024, Math.min(1 << 20, Math.floor(window / 4)));
+/** After the other side's lock comes free, how long its last messages may take to arrive. */
+const GRACE_MS = 300;
+
+export const STREAM_WRITER_GONE = "the stream's writer is gone: its thread ended (a terminated or trapped component worker) before the end of the stream";
+export const FUTURE_WRITER_GONE = "the future's writer is gone: its thread ended (a terminated or trapped component worker) before it wrote a value";
+
+export type StreamWire = Extract<EndWire, { wasip3End: 'stream' }>;
+export type FutureWire = Extract<EndWire, { wasip3End: 'future' }>;
+
+export function isWire(v: unknown): v is EndWire {
+  return typeof v === 'object' && v !== null && 'wasip3End' in v && (v as { port?: unknown }).port instanceof MessagePort;
+}
+
+// ---- Web Locks: is the other side's thread still there?
+
+const locks: LockManager | undefined = (globalThis as { navigator?: Navigator }).navigator?.locks;
+const lockPrefix = `wasip3-web-end:${Math.random().toString(36).slice(2)}${Date.now().toString(36)}:`;
+let lockSeq = 0;
+
+export interface HeldLock { name: string; ready: Promise<void>; release(): void }
+
+/** Hold a new lock until release(); ready once it is held (at once without Web Locks). */
+export function holdLock(): HeldLock {
+  const name = lockPrefix + lockSeq++;
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  const ready = locks
+    ? new Promise<void>((granted) => { void locks.request(name, () => { granted(); return held; }).catch(() => {}); })
+    : Promise.resolve();
+  return { name, ready, release };
+}
+
+/** Call onGone if the lock comes free while isDone() is false (after a grace period for messages
+ * still on their way). Returns a function that stops watching. */
+export function watchLock(name: string, isDone: () => boolean, onGone: () => void): () => void {
+  if (!locks) return () => {};
+  const ac = new AbortController();
+  void locks.request(name, { signal: ac.signal }, () => {
+    setTimeout(() => { if (!isDone()) onGone(); }, GRACE_MS);
+  }).catch(() => {});
+  return () => ac.abort();
+}
+
+// ---- Finding ends inside values (records, results, options, lists, tuples, maps)
+
+/** Whether v holds something isEnd accepts, at any depth. */
+export function hasEnd(v: unknown, isEnd: (x: object) => boolean): boolean {
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return false;
+  if (isEnd(v)) return true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (typeof x === 'object' && x !== null && hasEnd(x, isEnd)) return true;
+    return false;
+  }
+  if (v instanceof Map) {
+    for (const [k, x] of v) if (hasEnd(k, isEnd) || hasEnd(x, isEnd)) return true;
+    return false;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in v) if (hasEnd((v as Record<string, unknown>)[k], isEnd)) return true;
+  return false;
+}
+
+/** v with every end that isEnd accepts replaced by f(end) (containers copied only if they hold one). */
+export function mapEnds(v: unknown, isEnd: (x: object) => boolean, f: (x: object) => unknown): unknown {
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return v;
+  if (isEnd(v)) return f(v);
+  if (!hasEnd(v, isEnd)) return v;
+  if (Array.isArray(v)) return v.map((x) => mapEnds(x, isEnd, f));
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [mapEnds(k, isEnd, f), mapEnds(x, isEnd, f)]));
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = mapEnds((v as Record<string, unknown>)[k], isEnd, f);
+  return out;
+}
+
+// ---- The writing side of a stream
+
+interface Tracked { stats: StreamStats; writer: PortWriter }
+const tracked: Tracked[] = [];
+
+/** The counters of the streams this thread has sent (the last 64). */
+export function streamStats(): StreamStats[] {
+  return tracked.map(({ stats, writer }) => ({ ...stats, read: writer.credited, messages: writer.messages }));
+}
+
+/** A stream's writing end in this thread: `wire` goes to the reader, `writer` sends. */
+export class EndWriter {
+  readonly wire: StreamWire;
+  readonly writer: PortWriter;
+  readonly stats: StreamStats;
+  private readonly lock = holdLock();
+  private stopWatch: () => void = () => {};
+
+  constructor(bytes: boolean, window: number) {
+    const ch = new MessageChannel();
+    const units = bytes ? window : VALUE_WINDOW;
+    const chunk = bytes ? chunkFor(window) : VALUE_BATCH;
+    this.writer = new PortWriter(ch.port1, units, chunk);
+    this.wire = { wasip3End: 'stream', port: ch.port2, bytes, window: units };
+    this.stats = { written: 0, read: 0, peakUnread: 0, messages: 0, window: units, chunk, done: false, finishedAt: null };
+    tracked.push({ stats: this.stats, writer: this.writer });
+    if (tracked.length > 64) tracked.shift();
+    void this.lock.ready.then(() => { if (!this.stats.done) this.writer.watch(this.lock.name); });
+    this.writer.onWatch = (name) => {
+      this.stopWatch = watchLock(name, () => this.stats.done, () => this.writer.cancel());
+    };
+  }
+
+  /** Count n units the writer has taken from its source (before it sends them). */
+  took(n: number): void {
+    const s = this.stats;
+    s.written += n;
+    const unread = s.written - this.writer.credited;
+    if (unread > s.peakUnread) s.peakUnread = unread;
+  }
+
+  /** Send bytes: a chunk from writer.buffer() is transferred; other bytes are copied first
+   * (the caller keeps its memory). False once the reader is gone. */
+  writeBytes(chunk: Uint8Array, lent = false): boolean | Promise<boolean> {
+    this.took(chunk.byteLength);
+    if (lent) return this.writer.write(chunk);
+    if (chunk.byteLength <= this.writer.chunkSize) {
+      const b = this.writer.buffer();
+      b.set(chunk);
+      return this.writer.write(b.subarray(0, chunk.byteLength));
+    }
+    return this.writer.write(chunk.slice());
+  }
+
+  writeValues(values: unknown[], transfer: Transferable[]): boolean | Promise<boolean> {
+    this.took(values.length);
+    return this.writer.writeValues(values, transfer);
+  }
+
+  /** The end of the stream (or its failure). */
+  finish(error?: string): void {
+    if (this.stats.done) return;
+    this.stats.done = true;
+    this.stats.finishedAt = Date.now();
+    if (error === undefined) this.writer.close();
+    else this.writer.error(error);
+    this.lock.release();
+    this.stopWatch();
+  }
+}
+
+// ---- The reading side of a stream
+
+/** A stream's reading end in this thread, started on first use (until then its port can be
+ * passed on unread). next() gives chunks (Uint8Array) or batches of values. */
+export class EndReader {
+  private readonly queue: (Uint8Array<ArrayBuffer> | unknown[])[] = [];
+  private ended = false;
+  private closed = false;
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+  private credit: Credit | null = null;
+  private lock: HeldLock | null = null;
+  private stopWatch: () => void = () => {};
+  started = false;
+
+  constructor(readonly wire: StreamWire, private readonly decode: (values: unknown[]) => unknown[], private readonly gone = STREAM_WRITER_GONE) {}
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const port = this.wire.port;
+    this.credit = new Credit(port, Math.max(1, Math.floor(this.wire.window / 4)));
+    port.onmessage = (e: MessageEvent<ByteMessage>) => {
+      const m = e.data;
+      if (m.type === 'chunk') this.queue.push(new Uint8Array(m.chunk, 0, m.length));
+      else if (m.type === 'values') this.queue.push(this.decode(m.values));
+      else if (m.type === 'end') this.ended = true;
+      else if (m.type === 'error') this.failure ??= new Error(m.message);
+      else if (m.type === 'watch') {
+        this.stopWatch = watchLock(m.lock, () => this.ended || this.closed || this.failure !== null, () => {
+          this.failure ??= new Error(this.gone);
+          this.wake?.();
+        });
+      }
+      this.wake?.();
+    };
+    const lock = this.lock = holdLock();
+    void lock.ready.then(() => {
+      if (this.closed) return;
+      const m: CreditMessage = { type: 'watch', lock: lock.name };
+      port.postMessage(m);
+    });
+  }
+
+  /** The next chunk or batch, or null at the end; throws the stream's failure. Give credit for
+   * it with done() once its contents are taken. */
+  async next(): Promise<Uint8Array<ArrayBuffer> | unknown[] | null> {
+    this.start();
+    if (this.queue.length === 0) this.credit!.flush();
+    while (this.queue.length === 0 && !this.ended && !this.failure && !this.closed) {
+      await new Promise<void>((r) => { this.wake = r; });
+    }
+    this.wake = null;
+    if (this.queue.length) return this.queue.shift()!;
+    if (this.failure) { this.close(); throw this.failure; }
+    this.close();
+    return null;
+  }
+
+  /** Put back the rest of a chunk that was only partly taken. */
+  unshift(rest: Uint8Array<ArrayBuffer>): void { this.queue.unshift(rest); }
+
+  /** Credit for n units taken, with the chunk's buffer if the writer may fill it again. */
+  done(n: number, buffer?: ArrayBuffer): void { this.credit?.give(n, buffer); }
+
+  /** Stop reading: the writer's next write sees the reader gone. */
+  cancel(): void {
+    if (this.closed) return;
+    const m: CreditMessage = { type: 'cancel' };
+    this.wire.port.postMessage(m);
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.credit?.flush();
+    this.wire.port.close();
+    this.lock?.release();
+    this.stopWatch();
+    this.wake?.();
+  }
+}
+
+// ---- Futures
+
+/** Send a future's value (when `value` settles) on a new port; onCancel runs if the reader
+ * drops its end (or its thread ends) first. */
+export function sendFuture(value: PromiseLike<unknown>, encode: (v: unknown, transfer: Transferable[]) => unknown, onCancel: () => void): FutureWire {
+  const ch = new MessageChannel();
+  futureWriter(ch.port1, value, encode, onCancel);
+  return { wasip3End: 'future', port: ch.port2 };
+}
+
+/** Send a future's value on `port` (the writer's end of a future's channel). */
+export function futureWriter(port: MessagePort, value: PromiseLike<unknown>, encode: (v: unknown, transfer: Transferable[]) => unknown, onCancel: () => void): void {
+  let done = false;
+  const lock = holdLock();
+  let stopWatch: () => void = () => {};
+  const end = () => { done = true; lock.release(); stopWatch(); };
+  port.onmessage = (e: MessageEvent<FutureMessage>) => {
+    const m = e.data;
+    if (m.type === 'cancel') { if (!done) { end(); onCancel(); port.close(); } } else if (m.type === 'watch') {
+      stopWatch = watchLock(m.lock, () => done, () => { end(); onCancel(); port.close(); });
+    }
+  };
+  void lock.ready.then(() => { if (!done) port.postMessage({ type: 'watch', lock: lock.name } satisfies FutureMessage); });
+  value.then((v) => {
+    if (done) return;
+    const transfer: Transferable[] = [];
+    const msg: FutureMessage = { type: 'value', value: encode(v, transfer) };
+    port.postMessage(msg, transfer);
+    end();
+  }, (e: unknown) => {
+    if (done) return;
+    port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies FutureMessage);
+    end();
+  });
+}
+
+/** A future's reading end: start() listens (once) and settles with the value. */
+export class FutureEnd {
+  private promise: Promise<unknown> | null = null;
+  private settled = false;
+  private lock: HeldLock | null = null;
+  constructor(readonly wire: FutureWire, private readonly decode: (v: unknown) => unknown) {}
+
+  get started(): boolean { return this.promise !== null; }
+
+  start(): Promise<unknown> {
+    if (this.promise) return this.promise;
+    const port = this.wire.port;
+    this.promise = new Promise<unknown>((resolve, reject) => {
+      let stopWatch: () => void = () => {};
+      const settle = () => { this.settled = true; this.lock?.release(); stopWatch(); port.close(); };
+      port.onmessage = (e: MessageEvent<FutureMessage>) => {
+        const m = e.data;
+        if (m.type === 'value') { settle(); resolve(this.decode(m.value)); } else if (m.type === 'error') { settle(); reject(new Error(m.message)); } else if (m.type === 'watch') {
+          stopWatch = watchLock(m.lock, () => this.settled, () => { settle(); reject(new Error(FUTURE_WRITER_GONE)); });
+        }
+      };
+    });
+    const lock = this.lock = holdLock();
+    void lock.ready.then(() => { if (!this.settled) port.postMessage({ type: 'watch', lock: lock.name } satisfies FutureMessage); });
+    return this.promise;
+  }
+
+  /** The reader drops its end: the writer is told. */
+  cancel(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.wire.port.postMessage({ type: 'cancel' } satisfies FutureMessage);
+    this.lock?.release();
+    this.wire.port.close();
+  }
+}
