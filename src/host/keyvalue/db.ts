@@ -10,8 +10,8 @@ import { del, delMany, get, getMany, promisifyRequest, set, setMany, type UseSto
 
 /** The object store inside each namespace's database. */
 const STORE = 'entries';
-/** The database name of a namespace. */
-export const databaseName = (database?: string): string => `wasip3-web/keyvalue/${database ?? 'default'}`;
+/** The database name of a namespace (none: the origin's default namespace). */
+export const databaseName = (database?: string): string => (database === undefined ? 'wasip3-web/keyvalue' : `wasip3-web/keyvalue/${database}`);
 
 /** Why a bucket name is refused (null: it is a good name): 1 to 255 characters, no control
  * characters. */
@@ -28,9 +28,9 @@ export type Change =
   | { type: 'set'; entries: [string, Uint8Array][] }
   | { type: 'delete'; keys: string[] };
 
-/** The BroadcastChannel name of a bucket's changes. */
+/** The BroadcastChannel name of a bucket's changes (one name per namespace and bucket). */
 export const changesChannel = (database: string | undefined, bucket: string): string =>
-  `${databaseName(database)}/${encodeURIComponent(bucket)}`;
+  `wasip3-web/keyvalue ${JSON.stringify([database ?? null, bucket])}`;
 
 /** The browser's own words for a failure (a QuotaExceededError, a closed database...). */
 export function failureMessage(e: unknown): string {
