@@ -6,6 +6,7 @@ import { borrow, loadComponent } from '../../src/index.ts';
 import type { RawApi } from './bench-raw-worker.ts';
 import { KV_FIGURES } from './bench-kv.ts';
 import { FS_FIGURES } from './bench-fs.ts';
+import { SOCK_FIGURES } from './bench-sock.ts';
 
 export interface Figure { name: string; value: number; unit: string; baseline: number; ratio: number; note?: string }
 
@@ -179,6 +180,7 @@ const PAGE_FIGURES: Record<string, () => Promise<Figure>> = {
   'stdout-p2': stdoutFigure('stdout-p2', 'borrow', 'big-stdout-p2'), 'load-real': loadReal, validate,
   ...KV_FIGURES, // kv-set-get, kv-batch, kv-increment (bench-kv.ts)
   ...FS_FIGURES, // fs-write, fs-read (bench-fs.ts)
+  ...SOCK_FIGURES, // tcp-loopback, tcp-connect (bench-sock.ts)
 };
 const WORKER_FIGURES = ['guest-stream', 'sync-call', 'host-stream', 'host-call'];
 

@@ -16,7 +16,7 @@ import { err, ok, type ErrorCode, type Result } from './net.js';
 /** Bytes in flight per direction before the writer waits (the "socket buffer"). */
 const WINDOW = 4 << 20;
 /** The buffers a sender fills: a read of the guest's stream takes at most this much. */
-const CHUNK = 256 << 10;
+const CHUNK = 1 << 20;
 /** The reader returns credit once it has this much to give (at most half the window). */
 const CREDIT_BATCH = 1 << 20;
 
@@ -26,6 +26,7 @@ export class Outbound {
   private readonly writer: PortWriter;
   private started = false;
   private peerStopped = false;
+  private wrote = 0;
   private acked: ((r: 'ok' | 'broken') => void) | null = null;
 
   constructor(port: MessagePort) {
@@ -34,7 +35,8 @@ export class Outbound {
     port.onmessage = (e: MessageEvent<CreditMessage | SocketAck>) => {
       const t = e.data.type;
       if (t === 'fin-ack') { this.settle('ok'); return; }
-      if (t === 'cancel') { this.peerStopped = true; this.settle('broken'); }
+      // The peer stopped reading: bytes sent to it are lost (an error), a bare FIN is not.
+      if (t === 'cancel') { this.peerStopped = true; if (this.wrote > 0) this.settle('broken'); }
       inner?.call(port, e);
     };
   }
@@ -54,6 +56,7 @@ export class Outbound {
     const sent = (r: boolean) => { if (!r) throw new SendFailed(); };
     try {
       await data.pipe((c) => {
+        this.wrote += (c as Uint8Array).byteLength;
         const r = this.writer.write(c as Uint8Array);
         return r instanceof Promise ? r.then(sent) : sent(r);
       }, { buffer: () => this.writer.buffer(), chunkSize: CHUNK, coalesce: true });
@@ -65,7 +68,7 @@ export class Outbound {
 
   /** End this direction: a FIN, acknowledged (or not) by the peer. */
   private fin(): Promise<Result<undefined>> {
-    if (this.peerStopped) return Promise.resolve(err('connection-broken'));
+    if (this.peerStopped && this.wrote > 0) return Promise.resolve(err('connection-broken'));
     const done = new Promise<'ok' | 'broken'>((r) => { this.acked = r; });
     this.writer.close();
     return done.then((r) => (r === 'ok' ? ok(undefined) : err('connection-broken')));
@@ -84,6 +87,8 @@ export class Inbound {
   private ended = false;
   private failure: ErrorCode | null = null;
   private stopped = false;
+  /** Bytes that came after the read side was shut down (and were lost). */
+  private discarded = false;
   private wake: (() => void) | null = null;
   private creditBytes = 0;
   private creditBuffers: ArrayBuffer[] = [];
@@ -95,9 +100,10 @@ export class Inbound {
       if (m.type === 'chunk') {
         // After a shutdown of the read side, bytes are discarded (the writer was told).
         if (!this.stopped) this.queue.push(new Uint8Array(m.chunk, 0, m.length));
+        else this.discarded = true;
       } else if (m.type === 'end') {
         this.ended = true;
-        const reply: SocketAck | CreditMessage = this.stopped ? { type: 'cancel' } : { type: 'fin-ack' };
+        const reply: SocketAck | CreditMessage = this.discarded ? { type: 'cancel' } : { type: 'fin-ack' };
         port.postMessage(reply);
       } else if (m.type === 'error') {
         this.failure = 'connection-reset';
@@ -155,6 +161,7 @@ export class Inbound {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.queue.length) this.discarded = true;
     this.queue = [];
     this.creditBytes = 0;
     this.creditBuffers = [];
