@@ -16,8 +16,8 @@ import { root } from './browser.mjs';
 
 const ECHO_HEADER_PREFIX = 'x-echo-';
 const TRAILER_HEADER_PREFIX = 'x-trailer-';
-/** How long serve may take to print its address (it starts Chromium). */
-const START_MS = 90000;
+/** How long serve may take to print its address (it starts Chromium: slow on a loaded machine). */
+const START_MS = 180000;
 /** How long one request may take. */
 const REQUEST_MS = 30000;
 /** How long the process may take to end once told. */
@@ -74,7 +74,7 @@ async function endpointServer(spec) {
   return { server, addr: `127.0.0.1:${server.address().port}` };
 }
 
-const show = (s) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
+const show = (s) => JSON.stringify(s.length > 2000 ? `${s.slice(0, 2000)}...` : s);
 
 /** Run one served test; returns { name, result, reason }. */
 export async function runServed(name, m, suiteDir) {

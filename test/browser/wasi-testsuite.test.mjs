@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatTable, runSuite, statusList, testNames } from '../../scripts/lib/wasi-testsuite.mjs';
 
-test('the official WASI test suite (test/wasi-testsuite/STATUS.md)', { timeout: 900_000 }, async () => {
+test('the official WASI test suite (test/wasi-testsuite/STATUS.md)', { timeout: 1_800_000 }, async () => {
   const rows = await runSuite();
   console.log(formatTable(rows));
   const listed = statusList();
