@@ -205,7 +205,8 @@ async function viaFetch(url: URL, method: string, headers: [string, string][], b
   try {
     res = await fetch(url, {
       method, headers: headers.filter(([k]) => k !== 'content-length'), body: body as BodyInit | null,
-      signal: abort.signal, redirect: 'manual', credentials: 'omit', cache: 'no-store',
+      // A page cannot see a 3xx (redirect: 'manual' gives an opaque response): the browser follows it.
+      signal: abort.signal, redirect: 'follow', credentials: 'omit', cache: 'no-store',
     });
   } catch (e) {
     const phase = t.fired();
