@@ -138,20 +138,24 @@ export type NetAddress =
  * - listen: the socket bound at `address` accepts connections (its worker hears `accept`).
  * - connect: from the bound `from` to `to`; `ports` are the connection's two directions
  *   (connector to acceptor, then acceptor to connector), handed to the listener's worker.
- * - datagram: a UDP payload from the bound `from` to `to` (dropped if nobody is bound there). */
+ * - datagram: a UDP payload from the bound `from` to `to` (dropped if nobody is bound there).
+ * - closed: a socket of connection `conn` was dropped (the network forgets the connection). */
 export type NetRequest =
   | { op: 'bind'; id: number; proto: 'tcp' | 'udp'; address: NetAddress; sid: number }
   | { op: 'unbind'; proto: 'tcp' | 'udp'; address: NetAddress }
   | { op: 'listen'; id: number; address: NetAddress }
   | { op: 'connect'; id: number; from: NetAddress; to: NetAddress; ports: [MessagePort, MessagePort] }
-  | { op: 'datagram'; from: NetAddress; to: NetAddress; data: ArrayBuffer; length: number };
+  | { op: 'datagram'; from: NetAddress; to: NetAddress; data: ArrayBuffer; length: number }
+  | { op: 'closed'; conn: number };
 
 /** Network to worker: a request's answer (`ok`, or a wasi:sockets error-code name), or news
  * for one of its sockets: an inbound connection for listener `sid` (its local and remote
- * addresses, and its ports: inbound then outbound), or a datagram for UDP socket `sid`. */
+ * addresses, and its ports: inbound then outbound), or a datagram for UDP socket `sid`, or
+ * the end of the worker at the other end of connection `conn` (connect's reply names it). */
 export type NetMessage =
-  | { type: 'reply'; id: number; ok?: NetAddress | null; err?: string }
-  | { type: 'accept'; sid: number; local: NetAddress; remote: NetAddress; ports: [MessagePort, MessagePort] }
+  | { type: 'reply'; id: number; ok?: NetAddress | null; err?: string; conn?: number }
+  | { type: 'accept'; sid: number; conn: number; local: NetAddress; remote: NetAddress; ports: [MessagePort, MessagePort] }
+  | { type: 'peer-gone'; conn: number }
   | { type: 'datagram'; sid: number; from: NetAddress; data: ArrayBuffer; length: number };
 
 /** On a TCP connection's byte port, reader to writer, after the writer's 'end': the reading

@@ -17,6 +17,10 @@ interface Binding { proto: 'tcp' | 'udp'; link: Link; sid: number; address: Sock
 
 export class LoopbackNetwork {
   private readonly bound = new Map<string, Binding>();
+  /** Connections, by id, with the workers at their two ends (a worker that ends is felt at
+   * the other end: its ports can say nothing once its thread is gone). */
+  private readonly conns = new Map<number, [Link, Link]>();
+  private nextConn = 1;
 
   /** Serve one worker on `port`; returns what releases everything it bound. */
   attach(port: MessagePort): () => void {
@@ -24,11 +28,17 @@ export class LoopbackNetwork {
     port.onmessage = (e: MessageEvent<NetRequest>) => this.handle(link, e.data);
     return () => {
       for (const [k, b] of this.bound) if (b.link === link) this.bound.delete(k);
+      for (const [id, ends] of this.conns) {
+        if (!ends.includes(link)) continue;
+        this.conns.delete(id);
+        const other = ends[0] === link ? ends[1] : ends[0];
+        if (other !== link) other.port.postMessage({ type: 'peer-gone', conn: id } satisfies NetMessage);
+      }
       port.close();
     };
   }
 
-  private reply(link: Link, id: number, r: { ok?: NetAddress | null; err?: string }): void {
+  private reply(link: Link, id: number, r: { ok?: NetAddress | null; err?: string; conn?: number }): void {
     const m: NetMessage = { type: 'reply', id, ...r };
     link.port.postMessage(m);
   }
@@ -62,11 +72,16 @@ export class LoopbackNetwork {
         }
         // An accepted socket's local address is the one connected to (a listener on the
         // unspecified address accepts on whichever loopback address was asked for).
-        const accept: NetMessage = { type: 'accept', sid: b.sid, local: m.to, remote: m.from, ports: m.ports };
+        const conn = this.nextConn++;
+        this.conns.set(conn, [link, b.link]);
+        const accept: NetMessage = { type: 'accept', sid: b.sid, conn, local: m.to, remote: m.from, ports: m.ports };
         b.link.port.postMessage(accept, m.ports);
-        this.reply(link, m.id, { ok: null });
+        this.reply(link, m.id, { ok: null, conn });
         break;
       }
+      case 'closed':
+        this.conns.delete(m.conn);
+        break;
       case 'datagram': {
         const b = this.find('udp', m.to as SocketAddress);
         if (!b) break; // nobody is bound there: the datagram is lost, as UDP's are

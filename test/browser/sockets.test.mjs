@@ -152,3 +152,18 @@ test('UDP between two components: datagrams keep their boundaries, both ways, IP
     assert.deepEqual(sizes(r[k].echoed), [0, 1, 1000, 60000], `${k}: the server read each datagram whole`);
   }
 });
+
+test('a peer whose worker ends mid-connection is felt: the receive ends in connection-reset', async () => {
+  const r = await inPage(async (load) => {
+    const grant = { sockets: 'loopback' };
+    const srv = await load('sock-server', grant);
+    const cli = await load('sock-client', grant);
+    const p = Number((await srv.listen(0, false)).split(' ')[1]);
+    // Connected (the listener's backlog holds it), sent and acknowledged; no answer ever comes.
+    const answer = cli.call(p, false, 'anyone there?');
+    await new Promise((res) => setTimeout(res, 300));
+    srv.handle.terminate();
+    return answer;
+  });
+  assert.equal(r, 'err connection-reset');
+});

@@ -29,7 +29,7 @@ export class Outbound {
   private wrote = 0;
   private acked: ((r: 'ok' | 'broken') => void) | null = null;
 
-  constructor(port: MessagePort) {
+  constructor(private readonly port: MessagePort) {
     this.writer = new PortWriter(port, WINDOW, CHUNK);
     const inner = port.onmessage;
     port.onmessage = (e: MessageEvent<CreditMessage | SocketAck>) => {
@@ -72,6 +72,15 @@ export class Outbound {
     const done = new Promise<'ok' | 'broken'>((r) => { this.acked = r; });
     this.writer.close();
     return done.then((r) => (r === 'ok' ? ok(undefined) : err('connection-broken')));
+  }
+
+  /** The peer's worker is gone: writes fail, a FIN waiting for its acknowledgement too. */
+  fail(): void {
+    this.peerStopped = true;
+    this.wrote = Math.max(this.wrote, 1);
+    this.settle('broken');
+    // The writer stops as at a reader's cancel.
+    this.port.onmessage?.(new MessageEvent('message', { data: { type: 'cancel' } satisfies CreditMessage }));
   }
 
   /** The socket is dropped without having sent: the peer reads to the end (a FIN). */
@@ -155,6 +164,13 @@ export class Inbound {
       cancel: () => { this.stop(); done(ok(undefined)); },
     }, { highWaterMark: 0 });
     return [stream, result];
+  }
+
+  /** The peer's worker is gone before its FIN: the receive stream ends in connection-reset. */
+  fail(): void {
+    if (this.ended) return;
+    this.failure = 'connection-reset';
+    this.wake?.();
   }
 
   /** Shut the read side down: what waits is discarded, the writer is told. */

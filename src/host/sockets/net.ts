@@ -17,7 +17,7 @@ export const err = <T = never>(code: ErrorCode): Result<T> => ({ tag: 'err', val
 
 /** What a socket hears from the network. */
 export interface NetListener {
-  accept?(local: SocketAddress, remote: SocketAddress, inbound: MessagePort, outbound: MessagePort): void;
+  accept?(conn: number, local: SocketAddress, remote: SocketAddress, inbound: MessagePort, outbound: MessagePort): void;
   datagram?(from: SocketAddress, data: Uint8Array): void;
 }
 
@@ -28,6 +28,8 @@ export class Net {
   private nextSid = 1;
   private readonly pending = new Map<number, (m: Extract<NetMessage, { type: 'reply' }>) => void>();
   private readonly sockets = new Map<number, NetListener>();
+  /** What to do when the worker at the other end of a connection ends, by connection id. */
+  private readonly conns = new Map<number, () => void>();
 
   constructor(private readonly port: MessagePort) {
     port.onmessage = (e: MessageEvent<NetMessage>) => {
@@ -38,8 +40,12 @@ export class Net {
         f?.(m);
       } else if (m.type === 'accept') {
         const s = this.sockets.get(m.sid);
-        if (s?.accept) s.accept(m.local as SocketAddress, m.remote as SocketAddress, m.ports[0], m.ports[1]);
+        if (s?.accept) s.accept(m.conn, m.local as SocketAddress, m.remote as SocketAddress, m.ports[0], m.ports[1]);
         else for (const p of m.ports) p.close(); // the listener is gone: the connector sees its ports close
+      } else if (m.type === 'peer-gone') {
+        const f = this.conns.get(m.conn);
+        this.conns.delete(m.conn);
+        f?.();
       } else if (m.type === 'datagram') {
         this.sockets.get(m.sid)?.datagram?.(m.from as SocketAddress, new Uint8Array(m.data, 0, m.length));
       }
@@ -56,16 +62,25 @@ export class Net {
   unregister(sid: number): void { this.sockets.delete(sid); }
 
   /** A request and its reply: the address it gave (or null), or the error-code. */
-  request(body: RequestBody, transfer: Transferable[] = []): Promise<{ ok: SocketAddress | null } | { err: ErrorCode }> {
+  request(body: RequestBody, transfer: Transferable[] = []): Promise<{ ok: SocketAddress | null; conn?: number } | { err: ErrorCode }> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, (m) => resolve(m.err ? { err: m.err as ErrorCode } : { ok: (m.ok ?? null) as SocketAddress | null }));
+      this.pending.set(id, (m) => resolve(m.err ? { err: m.err as ErrorCode } : { ok: (m.ok ?? null) as SocketAddress | null, conn: m.conn }));
       this.port.postMessage({ ...body, id } as NetRequest, transfer);
     });
   }
 
-  /** A message without a reply (unbind, datagram). */
-  post(m: Extract<NetRequest, { op: 'unbind' | 'datagram' }>, transfer: Transferable[] = []): void {
+  /** Watch connection `conn`: `gone` runs if the worker at its other end ends. */
+  watch(conn: number, gone: () => void): void { this.conns.set(conn, gone); }
+
+  /** This end of connection `conn` is dropped: the network forgets it. */
+  forget(conn: number): void {
+    if (!this.conns.delete(conn)) return;
+    this.post({ op: 'closed', conn });
+  }
+
+  /** A message without a reply (unbind, datagram, closed). */
+  post(m: Extract<NetRequest, { op: 'unbind' | 'datagram' | 'closed' }>, transfer: Transferable[] = []): void {
     this.port.postMessage(m, transfer);
   }
 

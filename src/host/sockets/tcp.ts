@@ -52,13 +52,15 @@ export function tcpSocketClass(net: Net | null) {
     private readonly sid: number;
     /** Connections accepted and not yet taken by the guest. */
     private backlog: TcpSocket[] = [];
+    /** The network's id of this socket's connection (0: none). */
+    private conn = 0;
     private acceptWake: (() => void) | null = null;
     private acceptDropped = false;
     private busy = false;
 
     private constructor(private readonly family: Family, opts: Options) {
       this.opts = opts;
-      this.sid = net ? net.register({ accept: (l, r, i, o) => this.accepted(l, r, i, o) }) : 0;
+      this.sid = net ? net.register({ accept: (c, l, r, i, o) => this.accepted(c, l, r, i, o) }) : 0;
     }
 
     static create(f: unknown): Result<TcpSocket> {
@@ -125,6 +127,7 @@ export function tcpSocketClass(net: Net | null) {
       this.outbound = new Outbound(there.port1);
       this.inbound = new Inbound(back.port2);
       this.state = 'connected';
+      this.watch(r.conn ?? 0);
       return ok(undefined);
     }
 
@@ -172,7 +175,14 @@ export function tcpSocketClass(net: Net | null) {
     }
 
     /** A connection for this listener, from the network. */
-    private accepted(local: SocketAddress, remote: SocketAddress, inbound: MessagePort, outbound: MessagePort): void {
+    /** Feel the end of the peer's worker on connection `conn`. */
+    private watch(conn: number): void {
+      if (!conn) return;
+      this.conn = conn;
+      net!.watch(conn, () => { this.inbound?.fail(); this.outbound?.fail(); });
+    }
+
+    private accepted(conn: number, local: SocketAddress, remote: SocketAddress, inbound: MessagePort, outbound: MessagePort): void {
       if (this.state !== 'listening' || this.acceptDropped || BigInt(this.backlog.length) >= this.opts.backlog) {
         inbound.close();
         outbound.close();
@@ -184,6 +194,7 @@ export function tcpSocketClass(net: Net | null) {
       s.remote = remote;
       s.inbound = new Inbound(inbound);
       s.outbound = new Outbound(outbound);
+      s.watch(conn);
       this.backlog.push(s);
       this.acceptWake?.();
     }
@@ -255,6 +266,7 @@ export function tcpSocketClass(net: Net | null) {
       const wasListening = this.state === 'listening';
       this.state = 'closed';
       net?.unregister(this.sid);
+      if (this.conn) net!.forget(this.conn);
       this.release();
       if (wasListening) { this.refuseBacklog(); this.acceptWake?.(); }
       // Directions the guest never used end now: the peer reads to a FIN, and its writes fail.
