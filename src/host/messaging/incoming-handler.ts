@@ -74,7 +74,6 @@ export class IncomingHandler {
           this.cx.state.emit({ type: 'handler-error', export: this.path.join('#'), topic: m.topic, error: describeError(r.val) });
         }
       }
-      this.cx.endpoint.flushAcks();
     } finally {
       this.running = false;
     }
