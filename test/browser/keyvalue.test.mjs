@@ -283,6 +283,26 @@ test('the page reads and seeds a bucket, and hears components change it', async 
   });
 });
 
+test('the script-tag build has openBucket, on the same data as the module build (built dist/)', async () => {
+  const database = fresh('iife');
+  const tab = await context.newPage();
+  try {
+    await tab.goto(`${url}/test/pages/script-tag.html`);
+    const r = await tab.evaluate(async (database) => {
+      const b = WasiP3Web.openBucket('s', { database });
+      await b.set('from', 'the script tag');
+      const { openBucket } = await import('/src/index.ts');
+      const m = openBucket('s', { database });
+      const got = [await m.getText('from'), await b.keys()];
+      b.close(); m.close();
+      return got;
+    }, database);
+    assert.deepEqual(r, ['the script tag', ['from']]);
+  } finally {
+    await tab.close();
+  }
+});
+
 test('0.2.0-draft (wasmtime\'s) works on the same buckets: u64 increment, its u64 cursor, batch', async () => {
   const database = fresh('draft');
   const r = await inPage(page, async (load, _lib, database) => {
