@@ -76,6 +76,14 @@ export class PortWriter {
     return true;
   }
 
+  /** True when n more units fit in the window (or nothing is in flight, or the reader is
+   * gone); else a Promise of the moment they may. A producer that waits for room before it
+   * takes more from its source keeps what it has taken and not yet had read within the window. */
+  whenRoom(n: number): true | Promise<void> {
+    if (this.cancelled || this.inFlight === 0 || this.inFlight + n <= this.window) return true;
+    return new Promise<void>((r) => this.waiters.push(r)).then(() => { const w = this.whenRoom(n); return w === true ? undefined : w; });
+  }
+
   /** Tell the reader which Web Lock this writer holds (see protocol.ts). */
   watch(lock: string): void {
     const msg: ByteMessage = { type: 'watch', lock };

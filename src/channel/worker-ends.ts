@@ -48,7 +48,13 @@ function sendStream(r: StreamReader): EndWire {
   const STOP = {};
   // The reader went away: the guest's next write sees DROPPED.
   w.onCancel = () => r.cancel();
-  const sent = (ok: boolean) => { if (!ok) throw STOP; };
+  // The next read of the guest's stream waits for room for a whole chunk: bytes the guest has
+  // written and the reader not yet read stay within the window.
+  const sent = (ok: boolean): void | Promise<void> => {
+    if (!ok) throw STOP;
+    const room = w.whenRoom(w.chunkSize);
+    return room === true ? undefined : room;
+  };
   void r.pipe((chunk) => {
     let ok: boolean | Promise<boolean>;
     if (bytes) ok = end.writeBytes(chunk as Uint8Array, true);

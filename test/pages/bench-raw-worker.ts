@@ -11,6 +11,24 @@ const api = {
     }
     port.postMessage(null);
   },
+  /** The same, each buffer filled first (what an owned chunk costs: new memory, written). */
+  postFilled(port: MessagePort, total: number, chunk: number): void {
+    for (let off = 0; off < total; off += chunk) {
+      const b = new Uint8Array(chunk);
+      b.fill(off & 0xff);
+      port.postMessage(b.buffer, [b.buffer]);
+    }
+    port.postMessage(null);
+  },
+  /** Count what arrives on a port until null (the stream-worker-to-worker baseline's reader). */
+  receive(port: MessagePort): Promise<number> {
+    return new Promise((resolve) => {
+      let got = 0;
+      port.onmessage = (e: MessageEvent<ArrayBuffer | null>) => {
+        if (e.data === null) { port.close(); resolve(got); } else got += e.data.byteLength;
+      };
+    });
+  },
   /** Fetch and compile a core module (the load baseline). */
   async compile(url: string): Promise<number> {
     const m = await WebAssembly.compile(await (await fetch(url)).arrayBuffer());

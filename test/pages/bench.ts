@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { borrow, loadComponent } from '../../src/index.ts';
 import type { RawApi } from './bench-raw-worker.ts';
 import { KV_FIGURES } from './bench-kv.ts';
+import { STREAM_FIGURES } from './bench-streams.ts';
 import { FS_FIGURES } from './bench-fs.ts';
 import { SOCK_FIGURES } from './bench-sock.ts';
 
@@ -23,7 +24,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * (the buffers go back to the worker), against a worker posting 64 MiB of transferred 64 KiB
  * ArrayBuffers to the page. stdout-owned: the same through a plain callback, which owns every
  * chunk (so each is new memory). stdout-byob: read from stdout: 'pipe' with a BYOB reader. */
-function stdoutFigure(name: string, consume: 'borrow' | 'callback' | 'byob', fixture = 'big-stdout') {
+function stdoutFigure(name: string, consume: 'borrow' | 'callback' | 'byob', fixture = 'big-stdout', baseline: 'post' | 'postFilled' = 'post') {
   return async (): Promise<Figure> => {
     const total = 64 * MiB;
     const ours = async () => {
@@ -59,7 +60,7 @@ function stdoutFigure(name: string, consume: 'borrow' | 'callback' | 'byob', fix
       const done = new Promise<void>((r) => { ch.port1.onmessage = (e) => { if (e.data === null) r(); else got += (e.data as ArrayBuffer).byteLength; }; });
       await api.compile('/test/fixtures/build/core/add.wasm'); // worker started and warm
       const t0 = performance.now();
-      void api.post(Comlink.transfer(ch.port2, [ch.port2]), total, 65536);
+      void api[baseline](Comlink.transfer(ch.port2, [ch.port2]), total, 65536);
       await done;
       const ms = performance.now() - t0;
       w.terminate();
@@ -174,10 +175,13 @@ async function exportRoundTrip(): Promise<Figure> {
 }
 
 const PAGE_FIGURES: Record<string, () => Promise<Figure>> = {
-  'stdout-throughput': stdoutFigure('stdout-throughput', 'borrow'), 'stdout-owned': stdoutFigure('stdout-owned', 'callback'),
+  'stdout-throughput': stdoutFigure('stdout-throughput', 'borrow'),
+  // An owned chunk is new memory, written: its baseline fills new 64 KiB buffers and transfers them.
+  'stdout-owned': stdoutFigure('stdout-owned', 'callback', 'big-stdout', 'postFilled'),
   'stdout-byob': stdoutFigure('stdout-byob', 'byob'), load, 'export-round-trip': exportRoundTrip,
   // WASI 0.2's stdout (64 KiB writes through wasi:io/streams) against the same raw baseline.
   'stdout-p2': stdoutFigure('stdout-p2', 'borrow', 'big-stdout-p2'), 'load-real': loadReal, validate,
+  ...STREAM_FIGURES, // stream-worker-to-worker, stream-to-page, slow-consumer-peak (bench-streams.ts)
   ...KV_FIGURES, // kv-set-get, kv-batch, kv-increment (bench-kv.ts)
   ...FS_FIGURES, // fs-write, fs-read (bench-fs.ts)
   ...SOCK_FIGURES, // tcp-loopback, tcp-connect (bench-sock.ts)
