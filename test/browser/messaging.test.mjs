@@ -343,6 +343,8 @@ test('a handler that traps: the page is told which message, that worker and its 
   assert.match(r.trapEvent.message, /unreachable/);
   assert.notEqual(r.call, 'resolved', 'later calls reject');
   assert.deepEqual(r.replies, ['e:trap|ct=-|md=-|topic=work.a']);
-  assert.ok(r.ms >= 400 && r.ms <= 440, `request took ${r.ms} ms for 400`);
+  // Ended by its timeout, not by a reply from the trapped handler nor hanging (the 10% check
+  // is the request-reply timeout test's; here the page also ends a worker meanwhile).
+  assert.ok(r.ms >= 400 && r.ms <= 600, `request took ${r.ms} ms for 400`);
   assert.deepEqual(r.counted, [1, 0xffffffff, 2, 3, 4]);
 });

@@ -36,15 +36,22 @@ export class MessagingContext {
 
   /** Why this component may not send to topic through client (null: it may). */
   sendProblem(client: Client, topic: string): MessagingError | null {
-    const bad = topicProblem(topic);
-    if (bad) return { tag: 'other', val: `invalid topic ${JSON.stringify(topic)}: ${bad}` };
     const gone = connectionProblem(client);
     if (gone) return gone;
-    if (!this.publish.match(topic)) {
-      return { tag: 'permission-denied', val: `publishing to "${topic}" was not granted (messaging.publish: ${JSON.stringify(this.publish.sources)})` };
+    let p = this.topicChecks.get(topic);
+    if (p === undefined) {
+      const bad = topicProblem(topic);
+      if (bad) p = { tag: 'other', val: `invalid topic ${JSON.stringify(topic)}: ${bad}` };
+      else if (!this.publish.match(topic)) {
+        p = { tag: 'permission-denied', val: `publishing to "${topic}" was not granted (messaging.publish: ${JSON.stringify(this.publish.sources)})` };
+      } else p = null;
+      if (this.topicChecks.size >= 1024) this.topicChecks.clear();
+      this.topicChecks.set(topic, p);
     }
-    return null;
+    return p;
   }
+  /** The answer for each topic sent to lately (grants do not change). */
+  private readonly topicChecks = new Map<string, MessagingError | null>();
 
   /** Count a dropped message (receiver) or a send that waited (sender); reported soon. */
   count(topic: string, what: 'dropped' | 'waited'): void {

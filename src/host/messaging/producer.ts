@@ -4,13 +4,15 @@
 import type { MessagingContext } from './context.js';
 import { err, ok, type Client, type Message, type Result } from './types.js';
 
+const SENT = Object.freeze(ok(undefined));
+
 export function producer(cx: MessagingContext) {
   return {
     send(client: Client, topic: string, message: Message): Result<undefined> | Promise<Result<undefined>> {
       const bad = cx.sendProblem(client, topic);
       if (bad) return err(bad);
       const sent = cx.endpoint.send(message.wire(topic));
-      return sent ? sent.then(() => ok(undefined)) : ok(undefined);
+      return sent ? sent.then(() => SENT) : SENT;
     },
   };
 }
