@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { borrow, loadComponent } from '../../src/index.ts';
 import type { RawApi } from './bench-raw-worker.ts';
 import { KV_FIGURES } from './bench-kv.ts';
+import { MSG_FIGURES } from './bench-msg.ts';
 import { STREAM_FIGURES } from './bench-streams.ts';
 import { FS_FIGURES } from './bench-fs.ts';
 import { SOCK_FIGURES } from './bench-sock.ts';
@@ -183,6 +184,7 @@ const PAGE_FIGURES: Record<string, () => Promise<Figure>> = {
   'stdout-p2': stdoutFigure('stdout-p2', 'borrow', 'big-stdout-p2'), 'load-real': loadReal, validate,
   ...STREAM_FIGURES, // stream-worker-to-worker, stream-to-page, slow-consumer-peak (bench-streams.ts)
   ...KV_FIGURES, // kv-set-get, kv-batch, kv-increment (bench-kv.ts)
+  ...MSG_FIGURES, // msg-throughput, msg-latency (bench-msg.ts)
   ...FS_FIGURES, // fs-write, fs-read (bench-fs.ts)
   ...SOCK_FIGURES, // tcp-loopback, tcp-connect (bench-sock.ts)
 };
