@@ -191,7 +191,7 @@ for (const backend of ['memory', 'opfs']) {
   });
 }
 
-test('read-only preopens refuse every change with read-only and keep their files', async () => {
+test('read-only preopens refuse every change (not-permitted: the preopen has no mutate-directory) and keep their files', async () => {
   const name = fresh('ro');
   const r = await inPage(page, async (load, lib, name) => {
     const d = await lib.openDirectory(name);
