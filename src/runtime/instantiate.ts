@@ -639,14 +639,18 @@ function hostFunction(obj: Record<string, unknown>, name: string): ((...a: unkno
   const [, kind, res, fn] = m;
   const cls = (obj[pascal(res!)] ?? obj[res!]) as (new (...a: unknown[]) => object) & Record<string, unknown> | undefined;
   if (typeof cls !== 'function') return null;
-  if (kind === 'constructor') return (...a: unknown[]) => new cls(...a);
+  // A constructor, static or method marked neverSuspends (the class, or the function on it or
+  // its prototype) is called as a plain import, as a marked function is.
+  const plain = <F extends object>(marked: unknown, g: F): F => (isNeverSuspends(marked as object) ? neverSuspends(g) : g);
+  if (kind === 'constructor') return plain(cls, (...a: unknown[]) => new cls(...a));
   if (kind === 'static') {
     const f = cls[camel(fn!)];
-    return typeof f === 'function' ? (f as (...a: unknown[]) => unknown).bind(cls) : null;
+    return typeof f === 'function' ? plain(f, (f as (...a: unknown[]) => unknown).bind(cls)) : null;
   }
   const key = camel(fn!);
-  if (typeof (cls.prototype as Record<string, unknown>)[key] !== 'function') return null;
-  return (self: unknown, ...a: unknown[]) => (self as Record<string, (...x: unknown[]) => unknown>)[key]!(...a);
+  const method = (cls.prototype as Record<string, unknown>)[key];
+  if (typeof method !== 'function') return null;
+  return plain(method, (self: unknown, ...a: unknown[]) => (self as Record<string, (...x: unknown[]) => unknown>)[key]!(...a));
 }
 
 function checkImport(name: string, desc: ExternDesc, item: Item, sp: Scope): void {

@@ -3,7 +3,7 @@
 // crate holds them); a request's or response's headers, and options given to a request, are
 // immutable views. Bodies are whatever the host was given for a stream<u8> (a guest's
 // StreamReader, passed on as it is, or a ReadableStream from fetch()), never read here.
-import type { FutureReader, StreamReader } from '../../runtime/index.js';
+import { neverSuspends, type FutureReader, type StreamReader } from '../../runtime/index.js';
 
 export type Result<T = undefined, E = undefined> = { tag: 'ok'; val: T } | { tag: 'err'; val: E };
 export const ok = <T>(val: T): Result<T, never> => ({ tag: 'ok', val });
@@ -305,6 +305,21 @@ export class Response extends Message {
     return self.takeBody(res);
   }
 }
+
+/** Every function here returns at once (a future's Promise is its value, not a wait): the guest
+ * calls them as plain imports, without a JSPI suspension. */
+function plain(cls: object): void {
+  neverSuspends(cls);
+  for (const o of [cls, (cls as { prototype: object }).prototype]) {
+    for (const k of Object.getOwnPropertyNames(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      if (k !== 'constructor' && typeof d?.value === 'function') neverSuspends(d.value as object);
+    }
+  }
+}
+for (const c of [Fields, Request, Response, RequestOptions]) plain(c);
+// Methods inherited from Message.
+plain(Object.getPrototypeOf(Request));
 
 export function types() {
   return { Fields, Request, Response, RequestOptions };
