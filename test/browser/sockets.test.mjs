@@ -167,3 +167,21 @@ test('a peer whose worker ends mid-connection is felt: the receive ends in conne
   });
   assert.equal(r, 'err connection-reset');
 });
+
+test('WASI 0.2 sockets share the network: a 0.2 client talks to a 0.3 server in another worker', async () => {
+  const r = await inPage(async (load) => {
+    const grant = { sockets: 'loopback' };
+    const srv = await load('sock-server', grant);
+    const p2 = await load('sock-p2-client', grant);
+    const p = Number((await srv.listen(0, false)).split(' ')[1]);
+    const echoed = srv.echo(1);
+    const answer = await p2.call(p, 'from 0.2 to 0.3');
+    const out = { answer, echoed: await echoed };
+    await srv.close();
+    out.refused = await p2.call(p, 'x');
+    const denied = await load('sock-p2-client');
+    out.denied = await denied.call(p, 'x');
+    return out;
+  });
+  assert.deepEqual(r, { answer: 'ok from 0.2 to 0.3', echoed: 'ok 15', refused: 'err connection-refused', denied: 'err access-denied' });
+});

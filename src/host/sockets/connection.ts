@@ -83,6 +83,23 @@ export class Outbound {
     this.port.onmessage?.(new MessageEvent('message', { data: { type: 'cancel' } satisfies CreditMessage }));
   }
 
+  /** WASI 0.2's output stream: one write of bytes the caller owns (true once it may be
+   * followed by another, false if the peer stopped reading). */
+  write(chunk: Uint8Array): boolean | Promise<boolean> {
+    this.started = true;
+    this.wrote += chunk.byteLength;
+    return this.writer.write(chunk);
+  }
+
+  /** WASI 0.2's shutdown of the send side: a FIN, unless one was sent. */
+  shutdown(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.started = true;
+    this.writer.close();
+  }
+  private finished = false;
+
   /** The socket is dropped without having sent: the peer reads to the end (a FIN). */
   close(): void {
     if (this.started) return;
@@ -121,9 +138,9 @@ export class Inbound {
     };
   }
 
-  private give(bytes: number, buffer: ArrayBuffer): void {
+  private give(bytes: number, buffer?: ArrayBuffer): void {
     this.creditBytes += bytes;
-    this.creditBuffers.push(buffer);
+    if (buffer) this.creditBuffers.push(buffer);
     if (this.creditBytes >= CREDIT_BATCH) this.flush();
   }
 
@@ -171,6 +188,30 @@ export class Inbound {
     if (this.ended) return;
     this.failure = 'connection-reset';
     this.wake?.();
+  }
+
+  /** WASI 0.2's input stream: bytes waiting now (a copy, at most max; empty if none), or null
+   * at the end (after the peer's FIN, a failure or a shutdown). */
+  readNow(max: number): Uint8Array | null {
+    this.taken = true;
+    const c = this.queue[0];
+    if (!c) {
+      this.flush();
+      return this.ended || this.failure || this.stopped ? null : new Uint8Array(0);
+    }
+    const n = Math.min(max, c.byteLength);
+    const out = c.slice(0, n);
+    if (n === c.byteLength) { this.queue.shift(); this.give(n, c.buffer); } else { this.queue[0] = c.subarray(n); this.give(n); }
+    return out;
+  }
+
+  /** Resolves once readNow would give bytes or the end. */
+  async readable(): Promise<void> {
+    while (this.queue.length === 0 && !this.ended && !this.failure && !this.stopped) {
+      this.flush();
+      await new Promise<void>((r) => { this.wake = r; });
+      this.wake = null;
+    }
   }
 
   /** Shut the read side down: what waits is discarded, the writer is told. */

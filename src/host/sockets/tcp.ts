@@ -199,6 +199,18 @@ export function tcpSocketClass(net: Net | null) {
       this.acceptWake?.();
     }
 
+    // For WASI 0.2's tcp-socket (../p2/sockets.ts), which wraps this one.
+    p2Streams(): { inbound: Inbound; outbound: Outbound } | null {
+      return this.inbound && this.outbound ? { inbound: this.inbound, outbound: this.outbound } : null;
+    }
+    p2Accept(): TcpSocket | null { return this.backlog.shift() ?? null; }
+    async p2Acceptable(): Promise<void> {
+      while (this.backlog.length === 0 && this.state === 'listening') {
+        await new Promise<void>((r) => { this.acceptWake = r; });
+        this.acceptWake = null;
+      }
+    }
+
     send(data: StreamReader): Promise<Result<undefined>> {
       if (this.state !== 'connected' || !this.outbound || this.outbound.used) {
         data.cancel();

@@ -119,6 +119,13 @@ export function udpSocketClass(net: Net | null) {
       return ok(d);
     }
 
+    // For WASI 0.2's udp streams (../p2/sockets.ts), which wrap this socket.
+    p2Take(max: number): [Uint8Array, SocketAddress][] { return this.queue.splice(0, max); }
+    async p2Receivable(): Promise<void> {
+      while (this.queue.length === 0 && !this.closed) await new Promise<void>((r) => this.waiting.push(r));
+    }
+    get p2Bound(): boolean { return this.local !== null; }
+
     getLocalAddress(): Result<SocketAddress> {
       return this.local ? ok(withPort(this.local, this.local.val.port)) : err('invalid-state');
     }
