@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // node scripts/bench-http.mjs [--json] [http-handle] [http-body] [serve-rps]: the wasi:http
 // figures (not yet in the bench page, test/pages/bench.ts):
-// - http-handle: requests per second through handle.fetch (http-echo.c, 16 in flight) against a
-//   plain JS handler in a worker answering the same requests over postMessage (target >= 0.5);
+// - http-handle: requests per second through handle.fetch (http-echo.c, one at a time: its
+//   handler is lifted stackful, so concurrent calls wait for the instance) against a plain JS
+//   handler in a worker answering the same requests over postMessage (target >= 0.5);
 // - http-body: a 64 MiB body streamed through handle.fetch (page to the component's worker and
 //   back: http-echo passes the request body on as the response's) against fetch() of 64 MiB from
 //   a loopback server (target >= 0.7);
@@ -55,8 +56,8 @@ if (want('http-handle') || want('http-body')) {
           return new Response(m.body, { status: m.status, headers: m.headers });
         };
         for (let i = 0; i < 200; i++) { await (await h.fetch(new Request('http://c.test/'))).text(); await (await plain(new Request('http://c.test/'))).text(); }
-        out.base = await rps(async () => { await (await plain(new Request('http://c.test/x'))).text(); });
-        out.value = await rps(async () => { await (await h.fetch(new Request('http://c.test/x'))).text(); });
+        out.base = await rps(async () => { await (await plain(new Request('http://c.test/x'))).text(); }, 1000, 1);
+        out.value = await rps(async () => { await (await h.fetch(new Request('http://c.test/x'))).text(); }, 1000, 1);
         w.terminate();
       }
       if (doBody) {
