@@ -69,32 +69,37 @@ function output(out: Output) {
     const p = send();
     return p ? p.then(check) : check();
   };
-  return outputStream({
+  const handler = {
     checkWrite: () => { check(); return pending ? 0n : PERMIT; },
-    write: (buf) => { hold(buf); },
+    write: (buf: Uint8Array) => { hold(buf); },
     flush: () => { send(); check(); },
     blockingFlush: flushed,
-    blockingWriteAndFlush: (buf) => { hold(buf); return flushed(); },
+    blockingWriteAndFlush: (buf: Uint8Array) => { hold(buf); return flushed(); },
     subscribe: () => pollable(pending ?? undefined),
-  });
+  };
+  return () => outputStream(handler);
 }
 
 function input(stdin: Stdin) {
   const end = () => { throw { tag: 'closed' }; };
-  return inputStream({
-    read: (len) => { const b = stdin.take(Number(len)); return b ? b.slice() : end(); },
-    blockingRead: (len) => {
+  const handler = {
+    read: (len: bigint) => { const b = stdin.take(Number(len)); return b ? b.slice() : end(); },
+    blockingRead: (len: bigint) => {
       const b = stdin.take(Number(len));
       if (b === null) return end();
       if (b.byteLength || len === 0n) return b.slice();
       return stdin.read(Number(len)).then((x) => (x ? x.slice() : end()));
     },
     subscribe: () => pollable({ ready: () => stdin.ready(), wait: () => stdin.wait() }),
-  });
+  };
+  return () => inputStream(handler);
 }
 
 /** The package's interfaces as import objects, for one component. */
 export function cli(state: ComponentState): Record<string, object> {
+  // Each get-stdout (and get-stdin, get-stderr) returns a new stream on the one shared output:
+  // a guest drops each handle it gets (Rust's std does, after every write), and dropping one
+  // must not close the next.
   const stdin = input(state.stdin);
   const stdout = output(state.stdout);
   const stderr = output(state.stderr);
@@ -108,9 +113,9 @@ export function cli(state: ComponentState): Record<string, object> {
       exit: (status: { tag: 'ok' | 'err' }): never => { throw new ExitRequest(status.tag === 'ok' ? 0 : 1); },
       exitWithCode: (code: number): never => { throw new ExitRequest(code & 0xff); },
     }),
-    stdin: neverSuspends({ getStdin: () => stdin }),
-    stdout: neverSuspends({ getStdout: () => stdout }),
-    stderr: neverSuspends({ getStderr: () => stderr }),
+    stdin: neverSuspends({ getStdin: stdin }),
+    stdout: neverSuspends({ getStdout: stdout }),
+    stderr: neverSuspends({ getStderr: stderr }),
     'terminal-input': terminalInput,
     'terminal-output': terminalOutput,
     'terminal-stdin': neverSuspends({ ...terminalStdin }),

@@ -12,7 +12,7 @@ import { BORROWED_OWN, ResourceHandle, checkResourceHandle } from './resources.j
 import {
   liftFuture, liftStream, lowerFuture, lowerStream,
 } from '../concurrency/streams.js';
-import { hostResourceObject, hostResourceRep, GuestResource } from './host-resources.js';
+import { hostResourceObject, hostResourceRep, GuestResource, releaseHostResource } from './host-resources.js';
 import { Subtask } from '../concurrency/waitables.js';
 import type { Task } from '../concurrency/store.js';
 
@@ -597,7 +597,10 @@ function liftBorrow(cx: LiftLowerContext, i: number, t: { rt: import('../types.j
 }
 
 function toHostResource(rt: import('../types.js').ResourceType, rep: number, own: boolean): unknown {
-  return rt.impl === null ? hostResourceObject(rt, rep, own) : new GuestResource(rt, rep, own);
+  if (rt.impl !== null) return new GuestResource(rt, rep, own);
+  // An owned host resource handed back to the host is the host's again: its rep is forgotten
+  // (a later pass to a guest registers it anew), or every message sent would stay in the table.
+  return (own && releaseHostResource(rt, rep)) || hostResourceObject(rt, rep, own);
 }
 
 function lowerOwn(cx: LiftLowerContext, v: unknown, t: { rt: import('../types.js').ResourceType }): number {
