@@ -23,7 +23,7 @@ export const VALUE_BATCH = 256;
  * share one), so a writer keeps several in flight. */
 export const chunkFor = (window: number): number => Math.max(1024, Math.min(1 << 20, Math.floor(window / 4)));
 /** After the other side's lock comes free, how long its last messages may take to arrive. */
-const GRACE_MS = 300;
+const GRACE_MS = 400;
 
 export const STREAM_WRITER_GONE = "the stream's writer is gone: its thread ended (a terminated or trapped component worker) before the end of the stream";
 export const FUTURE_WRITER_GONE = "the future's writer is gone: its thread ended (a terminated or trapped component worker) before it wrote a value";
@@ -48,10 +48,10 @@ export function holdLock(): HeldLock {
   const name = lockPrefix + lockSeq++;
   let release!: () => void;
   const held = new Promise<void>((r) => { release = r; });
-  const ready = locks
-    ? new Promise<void>((granted) => { void locks.request(name, () => { granted(); return held; }).catch(() => {}); })
-    : Promise.resolve();
-  return { name, ready, release };
+  // Named to the other side at once (a worker may end before the grant comes): a watcher that
+  // gets the lock first sees this request pending and watches again (watchLock).
+  if (locks) void locks.request(name, () => held).catch(() => {});
+  return { name, ready: Promise.resolve(), release };
 }
 
 /** Call onGone if the lock comes free while isDone() is false (after a grace period for messages
@@ -59,10 +59,24 @@ export function holdLock(): HeldLock {
 export function watchLock(name: string, isDone: () => boolean, onGone: () => void): () => void {
   if (!locks) return () => {};
   const ac = new AbortController();
-  void locks.request(name, { signal: ac.signal }, () => {
-    setTimeout(() => { if (!isDone()) onGone(); }, GRACE_MS);
-  }).catch(() => {});
-  return () => ac.abort();
+  let stopped = false;
+  // Granted: the holder is gone, or its own request has not reached the lock manager yet. Let
+  // the lock go, and look again after the grace period: free then, the holder is gone.
+  const watch = (): void => {
+    void locks.request(name, { signal: ac.signal }, () => {}).then(() => {
+      if (stopped) return;
+      setTimeout(() => {
+        if (stopped || isDone()) return;
+        void locks.request(name, { ifAvailable: true }, (lock) => lock !== null).then((free: unknown) => {
+          if (stopped || isDone()) return;
+          if (free) onGone();
+          else watch();
+        }, () => {});
+      }, GRACE_MS);
+    }, () => {});
+  };
+  watch();
+  return () => { stopped = true; ac.abort(); };
 }
 
 // ---- Finding ends inside values (records, results, options, lists, tuples, maps)

@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { openPage } from '../../scripts/lib/browser.mjs';
 
 let session;
-before(async () => { session = await openPage('/test/pages/blank.html'); });
+before(async () => {
+  session = await openPage('/test/pages/blank.html');
+  if (process.env.STREAMS_DEBUG) session.page.on('console', (m) => console.log('[page]', m.text()));
+});
 after(async () => { await session?.close(); });
 
 /** Run fn(ctx) in the page: ctx has loadComponent, load(name, options) and helpers. */
@@ -265,6 +268,7 @@ test('a worker terminated mid-stream: the other end errors within a second, sayi
     a.terminate();
     try { for (;;) { const { done } = await reader.read(); if (done) { out.page = 'ended quietly'; break; } } } catch (e) { out.page = e.message; }
     out.pageMs = Date.now() - t0;
+    console.log('t11: page done');
     // A worker reads from a worker that is terminated.
     a = await load('stream-source');
     const events = [];
@@ -278,6 +282,7 @@ test('a worker terminated mid-stream: the other end errors within a second, sayi
     out.workerCountBelow = Number(count) < 0xffffffff;
     await until(() => events.length > 0, 500);
     out.event = events[0]?.message ?? 'no event';
+    console.log('t11: worker done');
     // A future whose writer's worker is terminated.
     a = await load('stream-source');
     const waited = b.exports.wait(a.exports.neverFuture());
@@ -286,6 +291,7 @@ test('a worker terminated mid-stream: the other end errors within a second, sayi
     a.terminate();
     out.futureValue = (await waited)[0];
     out.futureMs = Date.now() - t0;
+    console.log('t11: future done');
     // The reader's worker is terminated: the guest writer sees DROPPED.
     a = await load('stream-source');
     const c = await load('stream-sink');
