@@ -131,10 +131,10 @@ test('files: the OPFS preopen, seeded from the page and listed', async () => {
 
 test('streaming pipeline: producer -> uppercaser in another worker -> page, with a throughput meter', { timeout: 120_000 }, async () => {
   await s.page.click('button[data-tab="pipeline"]');
-  await s.page.fill('#pipe-mib', '16');
+  await s.page.fill('#pipe-mib', '8');
   await s.page.click('#pipe-run');
   await s.page.waitForFunction(() => document.getElementById('pipe-rate').dataset.bytes || document.getElementById('pipe-rate').textContent === 'failed', null, { timeout: 100_000 });
-  assert.equal(await s.page.evaluate(() => document.getElementById('pipe-rate').dataset.bytes), String(16 << 20));
+  assert.equal(await s.page.evaluate(() => document.getElementById('pipe-rate').dataset.bytes), String(8 << 20));
   assert.match(await s.page.textContent('#pipe-rate'), /\d+ MB\/s/);
   await shot('pipeline');
 });
