@@ -13,6 +13,7 @@ export { GrantError } from './host/grants.js';
 export { openBucket, type KeyvalueBucket, type BucketChange, type OpenBucketOptions } from './page/keyvalue.js';
 export { openDirectory, type PageDirectory, type DirectoryEntry } from './page/filesystem.js';
 export { messaging, type PageMessage, type PublishOptions, type RequestOptions, type Subscription } from './page/messaging.js';
+export { network, type PageConnection } from './page/network.js';
 
 /** What went wrong in a component, by kind: 'trap' (it is gone), 'link' (an import is missing or
  * mistyped), 'invalid', 'malformed' (not a valid component), 'denied', 'terminated', 'error'. */

@@ -16,9 +16,6 @@ const READ_MS = 10000;
 /** What this runner cannot carry out yet, and which work brings it. */
 const NOT_YET = {
   request: 'HTTP requests to the component (wasi:http serving: issue 14)',
-  connect: 'TCP/UDP connections to the component (wasi:sockets: issue 15)',
-  send: 'TCP/UDP connections to the component (wasi:sockets: issue 15)',
-  recv: 'TCP/UDP connections to the component (wasi:sockets: issue 15)',
   kill: 'stopping a served component (wasi:http serving: issue 14)',
 };
 
@@ -87,6 +84,22 @@ async function runOne(page, url, name, backend) {
           const want = op.payload ?? '';
           const got = await page.evaluate(([id, n, t]) => globalThis.suite.read(id, n, t), [op.id ?? 'stdout', want.length, READ_MS]);
           if (got !== want) return fail(`read ${op.id ?? 'stdout'}: expected ${show(want)}, got ${show(got)}`);
+          break;
+        }
+        // connect, send, recv: the runner's TCP client, on the page's loopback network where
+        // the component listens (the address it printed on stdout).
+        case 'connect': {
+          const problem = await page.evaluate(([id, t]) => globalThis.suite.connect(id, t), [op.id, READ_MS]);
+          if (problem) return fail(`connect ${op.id}: ${problem}`);
+          break;
+        }
+        case 'send':
+          if (!(await page.evaluate(([id, p]) => globalThis.suite.send(id, p), [op.id, op.payload ?? '']))) return fail(`send ${op.id}: the component stopped reading`);
+          break;
+        case 'recv': {
+          const want = op.payload ?? '';
+          const got = await page.evaluate(([id, n, t]) => globalThis.suite.recv(id, n, t), [op.id, new TextEncoder().encode(want).length, READ_MS]);
+          if (got !== want) return fail(`recv ${op.id}: expected ${show(want)}, got ${show(got)}`);
           break;
         }
         case 'wait': {

@@ -6,9 +6,22 @@
 // UDP datagrams pass through here as transferred buffers (never copied), one message each.
 import type { NetAddress, NetMessage, NetRequest } from '../channel/protocol.js';
 import {
-  EPHEMERAL_FIRST, EPHEMERAL_LAST, bindingKey, ipOf, isUnspecified, unspecifiedOf, withPort,
-  type SocketAddress,
+  EPHEMERAL_FIRST, EPHEMERAL_LAST, bindingKey, ipOf, isUnspecified, loopbackOf, parseIp, socketAddress,
+  unspecifiedOf, withPort, type SocketAddress,
 } from '../host/sockets/address.js';
+import { Inbound, Outbound } from '../host/sockets/connection.js';
+
+/** A TCP connection the page made to a component's listener (LoopbackNetwork.connect). */
+export interface PageConnection {
+  /** Send bytes; resolves once they may be followed by more (false if the component stopped reading). */
+  write(bytes: Uint8Array): Promise<boolean>;
+  /** Shut the sending side down (a FIN). */
+  end(): void;
+  /** The next bytes the component sent (at most max), or null at its FIN. */
+  read(max?: number): Promise<Uint8Array | null>;
+  /** Close both sides and give the page's port back. */
+  close(): void;
+}
 
 /** One component worker's end of the network. */
 interface Link { port: MessagePort }
@@ -35,6 +48,49 @@ export class LoopbackNetwork {
         if (other !== link) other.port.postMessage({ type: 'peer-gone', conn: id } satisfies NetMessage);
       }
       port.close();
+    };
+  }
+
+  /** The page itself as a peer on the network (LoopbackNetwork.connect), and its replies. */
+  private page: { link: Link; replies: Map<number, (m: Extract<NetMessage, { type: 'reply' }>) => void> } | null = null;
+  private pageIds = 1;
+
+  private ask(m: NetRequest & { id: number }): Promise<Extract<NetMessage, { type: 'reply' }>> {
+    if (!this.page) {
+      const ch = new MessageChannel();
+      const page = { link: { port: ch.port1 }, replies: new Map() };
+      ch.port2.onmessage = (e: MessageEvent<NetMessage>) => { const x = e.data; if (x.type === 'reply') page.replies.get(x.id)?.(x); };
+      this.page = page;
+    }
+    const page = this.page;
+    return new Promise((r) => {
+      page.replies.set(m.id, (x) => { page.replies.delete(m.id); r(x); });
+      this.handle(page.link, m);
+    });
+  }
+
+  /** Connect from the page to a component listening at host:port (an IP literal on loopback,
+   * or `localhost`); rejects with the wasi:sockets error-code as its message
+   * (connection-refused). The page reads and writes the bytes itself. */
+  async connect(host: string, port: number): Promise<PageConnection> {
+    const ip = host === 'localhost' ? loopbackOf('ipv4') : parseIp(host);
+    if (!ip || !Number.isInteger(port) || port <= 0 || port > 0xffff) throw new TypeError(`not an address on the loopback network: ${host}:${port}`);
+    const id = () => this.pageIds++;
+    const bound = await this.ask({ op: 'bind', id: id(), proto: 'tcp', address: socketAddress(loopbackOf(ip.tag), 0) as NetAddress, sid: 0 });
+    if (bound.err) throw new Error(bound.err);
+    const from = bound.ok as NetAddress;
+    const unbind = () => this.handle(this.page!.link, { op: 'unbind', proto: 'tcp', address: from });
+    const there = new MessageChannel();
+    const back = new MessageChannel();
+    const r = await this.ask({ op: 'connect', id: id(), from, to: socketAddress(ip, port) as NetAddress, ports: [there.port2, back.port1] });
+    if (r.err) { unbind(); throw new Error(r.err); }
+    const out = new Outbound(there.port1);
+    const inb = new Inbound(back.port2);
+    return {
+      write: async (bytes) => out.write(bytes.slice()),
+      end: () => out.shutdown(),
+      read: async (max = 1 << 16) => { await inb.readable(); return inb.readNow(max); },
+      close: () => { out.shutdown(); inb.stop(); unbind(); },
     };
   }
 

@@ -1,9 +1,9 @@
 // The page side of `npm run wasi-testsuite`: runs one test component through the page API (the
 // built library, as a deployment loads it) and carries out the manifest's operations that the
 // node side sends: run, write (stdin), read (stdout, stderr), wait, kill.
-import type { ComponentHandle, LoadOptions, PreopenGrant } from '../../src/index.ts';
+import type { ComponentHandle, LoadOptions, PageConnection, PreopenGrant } from '../../src/index.ts';
 
-type Lib = { loadComponent(src: string, o: LoadOptions): Promise<ComponentHandle> };
+type Lib = { loadComponent(src: string, o: LoadOptions): Promise<ComponentHandle>; network: { connect(host: string, port: number): Promise<PageConnection> } };
 
 interface Running {
   handle: ComponentHandle | null;
@@ -15,6 +15,7 @@ interface Running {
 }
 
 let current: Running | null = null;
+const conns = new Map<string, PageConnection>();
 
 function output(r: Running, id: 'stdout' | 'stderr') {
   const dec = new TextDecoder();
@@ -97,7 +98,39 @@ const api = {
     const out = await Promise.race([r.done, timeout]);
     return out && { ...out, stdout: r.text.stdout, stderr: r.text.stderr };
   },
+  /** connect: the component printed `host:port` as a line of stdout; connect to it there (on
+   * the page's loopback network, where the component listens). */
+  async connect(id: string, timeoutMs: number): Promise<string> {
+    const r = current!;
+    const deadline = performance.now() + timeoutMs;
+    while (!r.text.stdout.includes('\n') && !r.ended.stdout && performance.now() < deadline) {
+      await new Promise<void>((res) => { r.wake = res; setTimeout(res, 50); });
+    }
+    const nl = r.text.stdout.indexOf('\n');
+    const line = (nl < 0 ? r.text.stdout : r.text.stdout.slice(0, nl)).trim();
+    r.text.stdout = nl < 0 ? '' : r.text.stdout.slice(nl + 1);
+    const m = /^(.*):(\d+)$/.exec(line);
+    if (!m) return `expected <host>:<port> on stdout, found ${JSON.stringify(line)}`;
+    const lib = (await import('/dist/wasip3-web.js' as string)) as Lib;
+    try {
+      conns.set(id, await lib.network.connect(m[1]!, Number(m[2])));
+      return '';
+    } catch (e) {
+      return `could not connect to ${line}: ${(e as Error).message}`;
+    }
+  },
+  async send(id: string, payload: string): Promise<boolean> {
+    return conns.get(id)!.write(new TextEncoder().encode(payload));
+  },
+  /** recv: up to n bytes (as Python's socket.recv(n)), within timeoutMs. */
+  async recv(id: string, n: number, timeoutMs: number): Promise<string> {
+    const c = conns.get(id)!;
+    const got = await Promise.race([c.read(n), new Promise<null>((res) => setTimeout(() => res(null), timeoutMs))]);
+    return got ? new TextDecoder().decode(got) : '';
+  },
   kill(): void {
+    for (const c of conns.values()) c.close();
+    conns.clear();
     current?.handle?.terminate();
     current = null;
   },
