@@ -52,7 +52,7 @@ const enum CallbackCode { EXIT = 0, YIELD = 1, WAIT = 2 }
 /** A component function that calls the host. Marked so lowering passes host values; invoke
  * calls the host's JS function with lifted arguments (its value, or a Promise of it);
  * neverSuspends when the host said it never returns a Promise to wait on. */
-export interface HostFuncInst extends FuncInst { host: true; hostName: string; neverSuspends: boolean; invoke(args: unknown[]): unknown }
+export interface HostFuncInst extends FuncInst { host: true; hostName: string; neverSuspends: boolean; borrowsBytes: boolean; invoke(args: unknown[]): unknown }
 
 const NEVER_SUSPENDS = new WeakSet<object>();
 
@@ -94,11 +94,27 @@ export function resultFromThrows(f: (...a: unknown[]) => unknown): (...a: unknow
     return { tag: 'ok', val: r };
   };
   if (NEVER_SUSPENDS.has(f)) NEVER_SUSPENDS.add(g);
+  if (BORROWS_BYTES.has(f)) BORROWS_BYTES.add(g);
   return g;
 }
 
 /** Whether a host interface object uses jco's result convention (see throwsErrors). */
 export function isThrowsErrors(obj: object): boolean { return THROWS_ERRORS.has(obj); }
+
+const BORROWS_BYTES = new WeakSet<object>();
+
+/** Mark host functions that are done with their `list<u8>` arguments when they return (they
+ * copy what they keep): they are given views of guest memory instead of copies, so a call
+ * allocates nothing (new memory per call costs more than the copy: DESIGN.md). A function, or
+ * every function of an object. */
+export function borrowsBytes<T extends object>(f: T): T {
+  if (typeof f === 'function') BORROWS_BYTES.add(f);
+  else for (const v of Object.values(f)) if (typeof v === 'function') BORROWS_BYTES.add(v as object);
+  return f;
+}
+
+/** Whether f was marked with borrowsBytes. */
+export function isBorrowsBytes(f: object): boolean { return BORROWS_BYTES.has(f); }
 
 /** Whether f was marked with neverSuspends. */
 export function isNeverSuspends(f: object): boolean { return NEVER_SUSPENDS.has(f); }
@@ -290,6 +306,7 @@ export function lowerFunc(callee: FuncInst, ft: FuncType, opts: Options, inst: C
       'cannot block a synchronous task before returning');
     const subtask = new Subtask(inst.store);
     const cx = new LiftLowerContext(opts, inst, subtask, host);
+    if (host && callee.borrowsBytes) cx.borrowBytes = true;
     const args = new CoreValueIter(flatArgs);
     let onProgress = (): void => {};
     const onStart: OnStart = () => {
@@ -433,7 +450,7 @@ export function hostFunc(fn: (...args: unknown[]) => unknown, ft: FuncType, name
     // (suspended through JSPI), holding control as a blocking host call would.
     return r.then((v) => { onResolve(wrap(v)); return noCancel; });
   };
-  return Object.assign(f, { host: true as const, hostName: name, invoke, neverSuspends: NEVER_SUSPENDS.has(fn) });
+  return Object.assign(f, { host: true as const, hostName: name, invoke, neverSuspends: NEVER_SUSPENDS.has(fn), borrowsBytes: BORROWS_BYTES.has(fn) });
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -15,7 +15,7 @@ export { compileComponent, type CompiledComponent, type FuncEntry, type HostImpo
 export { Store } from './concurrency/store.js';
 export { StreamReader, StreamWriter, FutureReader, createHostStream, onDrop, type PipeOptions } from './concurrency/host-ends.js';
 export { GuestResource } from './abi/host-resources.js';
-export { neverSuspends, throwsErrors } from './canon.js';
+export { borrowsBytes, neverSuspends, throwsErrors } from './canon.js';
 export { prim, typeToString, funcTypeToString, type FuncType, type ValType } from './types.js';
 
 export interface InstantiateOptions {

@@ -14,7 +14,8 @@ import {
 } from './types.js';
 import { ComponentInstance, Store, type FuncInst, type Options } from './concurrency/store.js';
 import {
-  hostFunc, isNeverSuspends, isThrowsErrors, liftFunc, liftInline, lowerFunc, neverSuspends, resultFromThrows, type CoreFunc,
+  borrowsBytes, hostFunc, isBorrowsBytes, isNeverSuspends, isThrowsErrors, liftFunc, liftInline, lowerFunc, neverSuspends,
+  resultFromThrows, type CoreFunc,
 } from './canon.js';
 import * as B from './builtins.js';
 import { ReadableFutureEnd, ReadableStreamEnd, WritableFutureEnd, WritableStreamEnd } from './concurrency/streams.js';
@@ -634,6 +635,7 @@ function hostFunction(obj: Record<string, unknown>, name: string): ((...a: unkno
     const f = obj[camel(name)] ?? obj[name];
     if (typeof f !== 'function') return null;
     const bound = (f as (...a: unknown[]) => unknown).bind(obj);
+    if (isBorrowsBytes(f)) borrowsBytes(bound);
     return isNeverSuspends(f) ? neverSuspends(bound) : bound;
   }
   const [, kind, res, fn] = m;
@@ -641,7 +643,10 @@ function hostFunction(obj: Record<string, unknown>, name: string): ((...a: unkno
   if (typeof cls !== 'function') return null;
   // A constructor, static or method marked neverSuspends (the class, or the function on it or
   // its prototype) is called as a plain import, as a marked function is.
-  const plain = <F extends object>(marked: unknown, g: F): F => (isNeverSuspends(marked as object) ? neverSuspends(g) : g);
+  const plain = <F extends object>(marked: unknown, g: F): F => {
+    if (isBorrowsBytes(marked as object)) borrowsBytes(g);
+    return isNeverSuspends(marked as object) ? neverSuspends(g) : g;
+  };
   if (kind === 'constructor') return plain(cls, (...a: unknown[]) => new cls(...a));
   if (kind === 'static') {
     const f = cls[camel(fn!)];

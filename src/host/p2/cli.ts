@@ -70,6 +70,7 @@ function output(out: Output) {
     return p ? p.then(check) : check();
   };
   const handler = {
+    borrows: true, // hold() copies the bytes into the lent buffer before it returns
     checkWrite: () => { check(); return pending ? 0n : PERMIT; },
     write: (buf: Uint8Array) => { hold(buf); },
     flush: () => { send(); check(); },

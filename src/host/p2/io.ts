@@ -6,10 +6,11 @@ import {
   error, poll, streams, inputStreamCreate, outputStreamCreate, pollableCreate, ioErrorCreate,
   type InputStreamHandler, type OutputStreamHandler, type PollableSource,
 } from '@bytecodealliance/preview2-shim/io';
-import { throwsErrors } from '../../runtime/index.js';
+import { borrowsBytes, throwsErrors } from '../../runtime/index.js';
 
 type Waits<T> = T | Promise<T>;
-type Stream = { handler: Record<string, ((...a: unknown[]) => unknown) | undefined>; open?: boolean };
+type Handler = { borrows?: boolean; blockingFlush?: (...a: unknown[]) => unknown; flush?: (...a: unknown[]) => unknown };
+type Stream = { handler: Handler; open?: boolean };
 const closed = (): never => { throw { tag: 'closed' }; };
 const OutputStream = streams.OutputStream as unknown as { prototype: Record<string, unknown> };
 
@@ -33,6 +34,18 @@ Object.assign(OutputStream.prototype, {
   },
 });
 
+// Writes take their bytes as views of guest memory (borrowsBytes: no new memory per write); a
+// handler that is done with them when it returns says `borrows: true`, every other handler is
+// given its own copy, as before.
+type Write = (this: Stream, buf: Uint8Array) => unknown;
+const proto = OutputStream.prototype as { write: Write; blockingWriteAndFlush: Write };
+const { write: shimWrite, blockingWriteAndFlush: shimWriteAndFlush } = proto;
+const own = (s: Stream, buf: Uint8Array) => (s.handler.borrows ? buf : buf.slice());
+proto.write = borrowsBytes(function write(this: Stream, buf: Uint8Array) { return shimWrite.call(this, own(this, buf)); });
+proto.blockingWriteAndFlush = borrowsBytes(function blockingWriteAndFlush(this: Stream, buf: Uint8Array) {
+  return shimWriteAndFlush.call(this, own(this, buf));
+});
+
 /** A pollable ready once `wait` settles (at once without one). */
 export function pollable(wait?: Promise<unknown> | PollableSource) {
   return wait ? pollableCreate(wait as PollableSource) : pollableCreate();
@@ -45,6 +58,9 @@ export function inputStream(handler: { blockingRead(len: bigint): Waits<Uint8Arr
 
 /** An output stream over a handler whose blocking calls may return Promises. */
 export function outputStream(handler: {
+  /** True if write and blocking-write-and-flush are done with their bytes when they return
+   * (they copy what they keep): they are then given views of guest memory. */
+  borrows?: boolean;
   write(buf: Uint8Array): void; checkWrite?(): bigint; flush?(): void; blockingFlush?(): Waits<void>;
   blockingWriteAndFlush?(buf: Uint8Array): Waits<void>; subscribe?(): unknown; drop?(): void;
 }) {

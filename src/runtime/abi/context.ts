@@ -27,6 +27,10 @@ export class LiftLowerContext {
     readonly host = false,
   ) {}
 
+  /** Lift `list<u8>` as a view of guest memory, not a copy: for a host function that is done
+   * with its arguments when it returns (borrowsBytes). */
+  borrowBytes = false;
+
   get memory(): WebAssembly.Memory {
     const m = this.opts.memory;
     if (!m) trap('canonical option `memory` is required');
