@@ -160,6 +160,20 @@ test('a fresh Vite app installs the tarball offline, imports components with ?co
   }
 });
 
+test('a Vite app without the plugin builds and runs a component: Vite emits the worker from new Worker(new URL(...))', { timeout: 600_000 }, async () => {
+  const dir = app('vite-plain-app', {
+    'index.html': '<!doctype html><meta charset="utf-8"><body><script type="module" src="/main.js"></script></body>',
+    'main.js': MAIN.replace("import hello from './hello.wasm?component';\nimport adder from './async-add.wasm?component';",
+      "const hello = new URL('./hello.wasm', import.meta.url).href;\nconst adder = new URL('./async-add.wasm', import.meta.url).href;").replace('const sum: number', 'const sum'),
+    'vite.config.js': "export default { build: { target: 'es2022' } };\n",
+  }, ['vite']);
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'error'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
+  assert.ok(readdirSync(join(dir, 'dist/assets')).some((f) => /^component-worker.*\.js$/.test(f)), 'the component worker is emitted');
+  const r = await runBuilt(join(dir, 'dist'));
+  assert.equal(r.error, null, r.errors.join('\n'));
+  assert.deepEqual(JSON.parse(r.result), { exitCode: 0, text: 'hello from a WASI 0.3 component\n', sum: 42 });
+});
+
 test('a webpack 5 app without any plugin builds and runs a component: the worker is found through new Worker(new URL(...))', { timeout: 600_000 }, async () => {
   const dir = app('webpack-app', {
     'main.js': MAIN.replace("import hello from './hello.wasm?component';\nimport adder from './async-add.wasm?component';",
