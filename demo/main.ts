@@ -25,6 +25,7 @@ const EXAMPLES: { group: string; items: Example[] }[] = [
     fixture('busy-lines', 'busy-lines: prints, computes without waiting, prints again'),
     fixture('kv-counter', 'kv-counter: counts in a key-value bucket (call its export count)', { grants: ['kv'] }),
     fixture('msg-publisher', 'msg-publisher: sends 5 messages to demo.news', { args: 'send demo.news 5', grants: ['msg'] }),
+    fixture('msg-publisher', 'msg-publisher: asks the echo component in a second tab (open it under Messages)', { id: 'msg-request', args: 'request demo.requests hello-from-a-component 3000 1', grants: ['msg'] }),
     fixture('exit3', 'exit3: exits with code 3'),
     fixture('trap', 'trap: executes unreachable (an error panel)'),
     fixture('needs-missing', 'needs-missing: imports what nobody serves (an error panel)'),

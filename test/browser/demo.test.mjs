@@ -111,6 +111,14 @@ test('messages: a second tab runs an echo component; the page asks it and logs t
     await main.fill('#msg-data', 'ping');
     await main.click('#msg-ask');
     await main.waitForFunction(() => document.getElementById('msg-log').textContent.includes('reply: peer-tab:ping'), null, { timeout: 10_000 });
+    // Two components talking across the tabs: a publisher here requests, the echo there replies.
+    await main.selectOption('#example', 'msg-request');
+    await main.waitForFunction(() => document.getElementById('status').textContent.startsWith('msg-publisher'));
+    await main.click('#run');
+    await main.waitForFunction(() => document.getElementById('out').dataset.exitCode !== undefined, null, { timeout: 30_000 });
+    const out = await main.evaluate(() => document.getElementById('out').textContent);
+    assert.match(out, /peer-tab:hello-from-a-component/);
+    await main.waitForFunction(() => document.getElementById('msg-log').textContent.includes('demo.requests: hello-from-a-component'));
     await main.screenshot({ path: join(shots, 'messages.png'), fullPage: true });
   } finally {
     await ctx.close();
