@@ -4,6 +4,7 @@ import { PortWriter, portReadable, portReceive, pumpToPort } from './channel/byt
 import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, StreamStats, WireError } from './channel/protocol.js';
 import { checkGrants, type Grants } from './host/grants.js';
 import { network } from './page/network.js';
+import { compileCoreModules, fetchComponent } from './page/source.js';
 import { futureResult, setPageWindow } from './channel/page-ends.js';
 import { DEFAULT_STREAM_WINDOW } from './channel/ends.js';
 
@@ -196,30 +197,26 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     grants: checkGrants(options),
     streamWindow: options.streamWindow ?? DEFAULT_STREAM_WINDOW,
   };
-  if (source instanceof ArrayBuffer) {
-    req.bytes = source.slice(0);
-  } else if (source instanceof Uint8Array) {
-    req.bytes = source.slice().buffer;
-  } else if (!(source instanceof Response)) {
-    req.url = new URL(String(source), globalThis.location?.href).href;
-  }
 
-  // The worker starts first: its start-up is the longest part of a load, and a Response's
-  // body is read meanwhile.
+  // The worker starts first: its start-up is the longest part of a load, and the component is
+  // fetched and its core modules compiled here meanwhile (src/page/source.ts).
   const worker = startWorker(options.workerUrl ?? defaultWorkerUrl);
   // A worker that fails to start or throws outside a call rejects whatever is pending.
   let workerFailed: (e: Error) => void = () => {};
   const failure = new Promise<never>((_, reject) => { workerFailed = reject; });
   failure.catch(() => {});
   worker.addEventListener('error', (e) => workerFailed(new Error(`component worker failed: ${e.message || 'could not start'}`)));
-  if (source instanceof Response) {
-    try {
-      req.bytes = await source.arrayBuffer();
-    } catch (e) {
-      worker.terminate();
-      throw e;
-    }
+  try {
+    req.bytes = source instanceof ArrayBuffer ? source.slice(0)
+      : source instanceof Uint8Array ? source.slice().buffer
+        : source instanceof Response ? await source.arrayBuffer()
+          : await fetchComponent(new URL(String(source), globalThis.location?.href).href, options.onProgress);
     options.onProgress?.({ phase: 'fetch', loaded: req.bytes.byteLength, total: req.bytes.byteLength });
+    options.onProgress?.({ phase: 'compile', loaded: 0, total: req.bytes.byteLength });
+    req.modules = await compileCoreModules(new Uint8Array(req.bytes));
+  } catch (e) {
+    worker.terminate();
+    throw new ComponentError('error', e instanceof Error ? e.message : String(e), e instanceof Error ? e.name : 'Error');
   }
   const api = Comlink.wrap<ComponentWorkerApi>(worker);
   const out = new MessageChannel();
@@ -234,7 +231,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     transfer.push(inp.port2);
     void pumpToPort(stdinStream(options.stdin), new PortWriter(inp.port1));
   }
-  if (req.bytes) transfer.push(req.bytes);
+  transfer.push(req.bytes);
   // Ending the worker (terminate(), a trap, a failed load) ends its output too: a pipe or a
   // WritableStream errors, and nothing waits for an end that cannot come.
   const ended = new AbortController();

@@ -1,4 +1,5 @@
-// One component per worker: fetch (with progress), compile and instantiate with src/runtime,
+// One component per worker: decode, validate and instantiate with src/runtime (the page has
+// fetched it and compiled its core modules while this worker started),
 // link its imports from the host's table of packages (src/host/registry.ts) around one state,
 // and serve the page's calls through Comlink. Errors cross as typed values (WireError).
 import * as Comlink from 'comlink';
@@ -15,27 +16,6 @@ import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, HttpRequestW
 let instance: Instance | null = null;
 let hosts: PackageHost[] = [];
 let outputs: PortWriter[] = [];
-
-async function fetchBytes(url: string, onProgress?: (p: Progress) => void): Promise<Uint8Array> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`could not fetch ${url}: ${res.status} ${res.statusText}`);
-  const total = Number(res.headers.get('content-length') ?? 0);
-  if (!res.body) return new Uint8Array(await res.arrayBuffer());
-  const parts: Uint8Array[] = [];
-  let loaded = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    loaded += value.byteLength;
-    onProgress?.({ phase: 'fetch', loaded, total });
-  }
-  const out = new Uint8Array(loaded);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.byteLength; }
-  return out;
-}
 
 function sink(port: MessagePort): ByteSink {
   const w = new PortWriter(port);
@@ -98,9 +78,8 @@ const api: ComponentWorkerApi = {
   load: (req: LoadRequest, onProgress?: (p: Progress) => void, onEvent?: (e: HostEvent) => void) => typed(async () => {
     // Streams and futures in calls cross as ports (src/channel/worker-ends.ts).
     configureEnds({ window: req.streamWindow, emit: onEvent ? (e) => { void onEvent(e); } : undefined });
-    const bytes = req.bytes ? new Uint8Array(req.bytes) : await fetchBytes(req.url!, onProgress);
-    onProgress?.({ phase: 'compile', loaded: 0, total: bytes.byteLength });
-    const compiled = await compileComponent(bytes);
+    const bytes = new Uint8Array(req.bytes);
+    const compiled = await compileComponent(bytes, req.modules);
     onProgress?.({ phase: 'compile', loaded: bytes.byteLength, total: bytes.byteLength });
     const state = new ComponentState({
       args: req.args,

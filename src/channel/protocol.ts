@@ -51,8 +51,10 @@ export interface Progress { phase: LoadPhase; loaded: number; total: number }
 
 /** What the page asks a component worker to load. */
 export interface LoadRequest {
-  url?: string;
-  bytes?: ArrayBuffer;
+  /** The component binary (fetched on the page while the worker started). */
+  bytes: ArrayBuffer;
+  /** Its core modules, compiled on the page meanwhile (compileComponent's `precompiled`). */
+  modules: WebAssembly.Module[] | null;
   args: string[];
   env: [string, string][];
   cwd: string | null;

@@ -79,21 +79,28 @@ export class Scope {
 /** A decoded component with its core modules compiled. */
 export interface CompiledComponent { ast: ComponentAst; modules: Map<Definition, WebAssembly.Module> }
 
-/** Decode a component and compile all its core modules (in parallel, off the critical path). */
-export async function compileComponent(bytes: Uint8Array): Promise<CompiledComponent> {
+/** Decode a component and compile all its core modules (in parallel, off the critical path).
+ * `precompiled` are its core modules compiled elsewhere (the page compiles them while the
+ * worker starts), in the order their definitions are met, nested components' in place. */
+export async function compileComponent(bytes: Uint8Array, precompiled?: readonly WebAssembly.Module[] | null): Promise<CompiledComponent> {
   const ast = decodeComponent(bytes);
-  const modules = new Map<Definition, WebAssembly.Module>();
-  const jobs: Promise<void>[] = [];
-  const walk = (c: ComponentAst) => {
+  const defs: Extract<Definition, { kind: 'core-module' }>[] = [];
+  const collect = (c: ComponentAst) => {
     for (const d of c.definitions) {
-      if (d.kind === 'core-module') {
-        jobs.push(WebAssembly.compile(d.bytes as Uint8Array<ArrayBuffer>).then((m) => { modules.set(d, m); },
-          // The validator has checked the module's shape: what the engine rejects now is invalid.
-          (e: unknown) => { throw new ValidationError(`core module is not valid: ${(e as Error).message}`, d.offset); }));
-      } else if (d.kind === 'component') walk(d.component);
+      if (d.kind === 'core-module') defs.push(d);
+      else if (d.kind === 'component') collect(d.component);
     }
   };
-  walk(ast);
+  collect(ast);
+  const modules = new Map<Definition, WebAssembly.Module>();
+  const jobs: Promise<void>[] = [];
+  defs.forEach((d, i) => {
+    const given = precompiled?.length === defs.length ? precompiled[i] : undefined;
+    if (given) { modules.set(d, given); return; }
+    jobs.push(WebAssembly.compile(d.bytes as Uint8Array<ArrayBuffer>).then((m) => { modules.set(d, m); },
+      // The validator has checked the module's shape: what the engine rejects now is invalid.
+      (e: unknown) => { throw new ValidationError(`core module is not valid: ${(e as Error).message}`, d.offset); }));
+  });
   // Validation runs while the engine compiles the core modules.
   try {
     validateComponent(ast);
