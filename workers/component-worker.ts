@@ -26,7 +26,7 @@ function sink(port: MessagePort): ByteSink {
       const r = w.write(chunk);
       return r instanceof Promise ? r.then(sent) : sent(r);
     },
-    buffer: () => w.buffer(),
+    buffer: (size) => w.buffer(size),
   };
 }
 

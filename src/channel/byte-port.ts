@@ -23,6 +23,7 @@ export class PortWriter {
   private waiters: (() => void)[] = [];
   private cancelled = false;
   private readonly pool: ArrayBuffer[] = [];
+  private pooled = 0;
   private readonly lent = new WeakSet<ArrayBuffer>();
   /** Units (bytes, or elements for values) sent, and those the reader has given credit for. */
   sent = 0;
@@ -41,9 +42,7 @@ export class PortWriter {
       if (m.type === 'credit') {
         this.inFlight -= m.bytes;
         this.credited += m.bytes;
-        for (const b of m.buffers ?? []) {
-          if (b.byteLength === this.chunkSize && this.pool.length * this.chunkSize < this.window) this.pool.push(b);
-        }
+        for (const b of m.buffers ?? []) this.keep(b);
         // Wake at half the window, not at every credit: the producer then runs in bursts.
         if (this.inFlight > this.window / 2) return;
       } else this.cancel();
@@ -96,11 +95,23 @@ export class PortWriter {
     for (const f of w) f();
   }
 
-  /** A buffer of chunkSize bytes to fill and pass to write(): one the reader gave back, or new. */
-  buffer(): Uint8Array<ArrayBuffer> {
-    const b = this.pool.pop() ?? new ArrayBuffer(this.chunkSize);
+  /** A buffer of at least `size` bytes (chunkSize unless a writer knows it will send less, as
+   * a flush does) to fill and pass to write(): one the reader gave back, or new. A pooled one
+   * is at most four times the size, so the chunk goes out in it whole (see send). */
+  buffer(size = this.chunkSize): Uint8Array<ArrayBuffer> {
+    size = Math.min(size, this.chunkSize);
+    const i = this.pool.findLastIndex((x) => x.byteLength >= size && x.byteLength <= size * 4);
+    const b = i < 0 ? new ArrayBuffer(size) : this.pool.splice(i, 1)[0]!;
+    if (i >= 0) this.pooled -= b.byteLength;
     this.lent.add(b);
     return new Uint8Array(b);
+  }
+
+  /** Keep a buffer the reader gave back for a later buffer(), within the window's bytes. */
+  private keep(b: ArrayBuffer): void {
+    if (b.byteLength > this.chunkSize || this.pooled + b.byteLength > this.window) return;
+    this.pool.push(b);
+    this.pooled += b.byteLength;
   }
 
   /** Send a chunk: a buffer from buffer() is transferred (the chunk may be its first part),
@@ -121,7 +132,7 @@ export class PortWriter {
     if (b instanceof ArrayBuffer && this.lent.delete(b)) {
       // A small chunk travels alone, so a reader that keeps it keeps no more than it needs.
       if (chunk.byteOffset === 0 && chunk.byteLength * 4 >= b.byteLength) buffer = b;
-      else { buffer = chunk.slice().buffer; this.pool.push(b); }
+      else { buffer = chunk.slice().buffer; this.keep(b); }
     } else {
       buffer = chunk.byteOffset === 0 && b instanceof ArrayBuffer && chunk.byteLength === b.byteLength ? b : chunk.slice().buffer;
     }

@@ -17,7 +17,8 @@ export class ReaderGone extends Error {
  * is then given a view of that buffer. */
 export interface ByteSink {
   write(chunk: Uint8Array): void | Promise<void>;
-  buffer?(): Uint8Array;
+  /** A buffer of at least `size` bytes (the sink's own chunk size by default). */
+  buffer?(size?: number): Uint8Array;
 }
 
 /** One output (stdout or stderr) shared by every writer: writes reach the sink in the order
@@ -29,10 +30,10 @@ export class Output implements ByteSink {
    * all came before any write that reaches the sink after it. */
   readonly holds = new Set<() => void>();
   private tail: Promise<void> | null = null;
-  readonly buffer?: () => Uint8Array;
+  readonly buffer?: (size?: number) => Uint8Array;
 
   constructor(private readonly sink: ByteSink) {
-    if (sink.buffer) this.buffer = () => sink.buffer!();
+    if (sink.buffer) this.buffer = (size) => sink.buffer!(size);
   }
 
   /** Send a chunk, after whatever another writer holds back (see holds). */

@@ -10,6 +10,10 @@ import { inputStream, outputStream, pollable } from './io.js';
 /** What check-write permits at once: one port chunk. */
 const PERMIT = 1n << 20n;
 
+/** The buffer for n bytes about to be flushed: a power of two, so buffers given back fit
+ * the next write of about the same size. */
+const flushSize = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(n, 4096)));
+
 /** A wasi:io output stream on one of the state's outputs. Writes are copied into a lent buffer
  * (no new memory) and coalesced: the buffer goes out when full, at a flush, when another writer
  * writes, or in the next task, so a line written with blocking-write-and-flush goes out at once
@@ -41,14 +45,16 @@ function output(out: Output) {
     pending = p;
     return p;
   };
-  const hold = (buf: Uint8Array): void => {
+  const hold = (buf: Uint8Array, flushing = false): void => {
     check();
     out.flushHeld(send); // what another writer holds came first
     let off = 0;
     while (off < buf.byteLength) {
       if (!chunk) {
         if (!out.buffer) { send(); out.write(buf.subarray(off)); return; }
-        chunk = out.buffer();
+        // Bytes flushed at once go out in a buffer their own size, which the reader can give
+        // back (a part of a larger one would go out as a copy: new memory every write).
+        chunk = out.buffer(flushing ? flushSize(buf.byteLength - off) : undefined);
       }
       const n = Math.min(buf.byteLength - off, chunk.byteLength - fill);
       chunk.set(off === 0 && n === buf.byteLength ? buf : buf.subarray(off, off + n), fill);
@@ -75,7 +81,7 @@ function output(out: Output) {
     write: (buf: Uint8Array) => { hold(buf); },
     flush: () => { send(); check(); },
     blockingFlush: flushed,
-    blockingWriteAndFlush: (buf: Uint8Array) => { hold(buf); return flushed(); },
+    blockingWriteAndFlush: (buf: Uint8Array) => { hold(buf, true); return flushed(); },
     subscribe: () => pollable(pending ?? undefined),
   };
   return () => outputStream(handler);
