@@ -6,7 +6,7 @@ import {
   error, poll, streams, inputStreamCreate, outputStreamCreate, pollableCreate, ioErrorCreate,
   type InputStreamHandler, type OutputStreamHandler, type PollableSource,
 } from '@bytecodealliance/preview2-shim/io';
-import { borrowsBytes, throwsErrors } from '../../runtime/index.js';
+import { borrowsBytes, neverSuspends, throwsErrors } from '../../runtime/index.js';
 
 type Waits<T> = T | Promise<T>;
 type Handler = { borrows?: boolean; blockingFlush?: (...a: unknown[]) => unknown; flush?: (...a: unknown[]) => unknown };
@@ -45,6 +45,17 @@ proto.write = borrowsBytes(function write(this: Stream, buf: Uint8Array) { retur
 proto.blockingWriteAndFlush = borrowsBytes(function blockingWriteAndFlush(this: Stream, buf: Uint8Array) {
   return shimWriteAndFlush.call(this, own(this, buf));
 });
+
+// The calls that never wait are plain imports (no JSPI wrapper: a guest writing in 64 KiB
+// pieces makes two of them per write). Not input-stream.read, skip or splice: without a
+// handler read, the shim's read falls back to a blocking read, which may wait.
+const InputStream = streams.InputStream as unknown as { prototype: Record<string, unknown> };
+const Pollable = poll.Pollable as unknown as { prototype: Record<string, unknown> };
+const ErrorClass = error.Error as unknown as { prototype: Record<string, unknown> };
+for (const [p, names] of [
+  [OutputStream.prototype, ['checkWrite', 'write', 'flush', 'writeZeroes', 'subscribe']],
+  [InputStream.prototype, ['subscribe']], [Pollable.prototype, ['ready']], [ErrorClass.prototype, ['toDebugString']],
+] as const) for (const n of names) neverSuspends(p[n] as object);
 
 /** A pollable ready once `wait` settles (at once without one). */
 export function pollable(wait?: Promise<unknown> | PollableSource) {
