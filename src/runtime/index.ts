@@ -2,6 +2,7 @@
 // src/runtime/ reaches into its rooms.
 import { asTrap } from './errors.js';
 import { Store } from './concurrency/store.js';
+import { BOUNDARY } from './boundary.js';
 import {
   compileComponent, instantiate, type CompiledComponent, type FuncEntry, type HostImports, type InstanceValue, type Item,
 } from './instantiate.js';
@@ -92,7 +93,7 @@ export function importNames(c: CompiledComponent): string[] {
 export async function instantiateComponent(component: Uint8Array | CompiledComponent, imports: HostImports = {},
   options: InstantiateOptions = {}): Promise<Instance> {
   const compiled = component instanceof Uint8Array ? await compileComponent(component) : component;
-  const store = new Store();
+  const store = new Store(BOUNDARY);
   store.detectDeadlock = options.detectDeadlock ?? false;
   const { exports } = await instantiate(compiled, imports, store);
   return new Instance(exports, store);

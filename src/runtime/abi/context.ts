@@ -1,18 +1,28 @@
 // Lifting and Lowering Context (CanonicalABI.md): the options, instance and borrow scope of one
 // lift or lower, with cached views of the guest's memory.
-import { trap, trapIf } from '../errors.js';
-import { Task, Thread, type ComponentInstance, type Options } from '../concurrency/store.js';
-import { prim, type FuncType } from '../types.js';
+// The abi imports nothing of the concurrency layer but its types: the layers run one way
+// (types -> abi -> concurrency -> boundary -> canon), and what the abi needs from above (a
+// stream's or future's end, a task for realloc) it reaches through the store.
+import { trap } from '../errors.js';
+import type { ComponentInstance, Options, Task } from '../concurrency/store.js';
 import type { Subtask } from '../concurrency/waitables.js';
+import type { ValType } from '../types.js';
 
 /** What an allocation holds, for the wording of its traps. */
 export type Allocation = 'list' | 'string' | 'pointer';
 
-const u32 = prim('u32');
-const REALLOC_FT: FuncType = { k: 'func', async: false, params: ['old', 'old-size', 'align', 'new-size'].map((name) => ({ name, t: u32 })), result: u32 };
-const REALLOC_OPTS: Options = { stringEncoding: 'utf8', memory: null, realloc: null, postReturn: null, async: false, callback: null };
-const NO_ARGS = (): unknown[] => [];
-const IGNORE = (): void => {};
+type StreamT = { k: 'stream'; t: ValType | null };
+type FutureT = { k: 'future'; t: ValType | null };
+
+/** Where stream and future handles cross between a component and what it calls or is called
+ * by: another guest (the shared end as it is), the host in this worker, or, through the host's
+ * ends, another worker. One object per store (src/runtime/boundary.ts). */
+export interface Boundary {
+  liftStream(cx: LiftLowerContext, i: number, t: StreamT): unknown;
+  liftFuture(cx: LiftLowerContext, i: number, t: FutureT): unknown;
+  lowerStream(cx: LiftLowerContext, v: unknown, t: StreamT): number;
+  lowerFuture(cx: LiftLowerContext, v: unknown, t: FutureT): number;
+}
 
 export class LiftLowerContext {
   private buf: ArrayBuffer | SharedArrayBuffer | null = null;
@@ -63,20 +73,7 @@ export class LiftLowerContext {
   reallocate(old: number, oldLen: number, align: number, newLen: number, what: Allocation = 'pointer'): number {
     const realloc = this.opts.realloc;
     if (!realloc) trap('canonical option `realloc` is required');
-    const inst = this.inst;
-    const store = inst.store;
-    const prev = store.current;
-    const task = new Task(REALLOC_FT, REALLOC_OPTS, inst, NO_ARGS, IGNORE);
-    task.state = 'started';
-    inst.mayLeave = false;
-    store.current = Thread.inline(task);
-    let ptr: number;
-    try {
-      ptr = realloc(old, oldLen, align, newLen) as number;
-    } finally {
-      store.current = prev;
-      inst.mayLeave = true;
-    }
+    let ptr = this.inst.store.callRealloc(this.inst, () => realloc(old, oldLen, align, newLen) as number);
     ptr = ptr >>> 0;
     if (ptr % align !== 0) trap(this.host ? 'realloc return: result not aligned' : 'wasm trap: unaligned pointer');
     if (ptr + newLen > this.bytes.length) {

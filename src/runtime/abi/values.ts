@@ -9,11 +9,7 @@ import {
 } from '../types.js';
 import type { LiftLowerContext } from './context.js';
 import { BORROWED_OWN, ResourceHandle, checkResourceHandle } from './resources.js';
-import {
-  liftFuture, liftStream, lowerFuture, lowerStream,
-} from '../concurrency/streams.js';
 import { hostResourceObject, hostResourceRep, GuestResource, releaseHostResource } from './host-resources.js';
-import { Subtask } from '../concurrency/waitables.js';
 import type { Task } from '../concurrency/store.js';
 
 export const camel = (s: string): string => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -230,8 +226,8 @@ export function load(cx: LiftLowerContext, ptr: number, t: ValType): unknown {
     case 'flags': return unpackFlags(loadInt(cx, ptr, elemSize(t)), t.names);
     case 'own': return liftOwn(cx, v.getUint32(ptr, true), t);
     case 'borrow': return liftBorrow(cx, v.getUint32(ptr, true), t);
-    case 'stream': return liftStream(cx, v.getUint32(ptr, true), t);
-    case 'future': return liftFuture(cx, v.getUint32(ptr, true), t);
+    case 'stream': return cx.inst.store.boundary.liftStream(cx, v.getUint32(ptr, true), t);
+    case 'future': return cx.inst.store.boundary.liftFuture(cx, v.getUint32(ptr, true), t);
   }
   // variant, enum, option, result
   const cases = (despecialize(t) as { cases: Case[] }).cases;
@@ -434,8 +430,8 @@ export function store(cx: LiftLowerContext, v: unknown, t: ValType, ptr: number)
     }
     case 'own': dv.setUint32(ptr, lowerOwn(cx, v, t), true); return;
     case 'borrow': dv.setUint32(ptr, lowerBorrow(cx, v, t), true); return;
-    case 'stream': dv.setUint32(ptr, lowerStream(cx, v, t), true); return;
-    case 'future': dv.setUint32(ptr, lowerFuture(cx, v, t), true); return;
+    case 'stream': dv.setUint32(ptr, cx.inst.store.boundary.lowerStream(cx, v, t), true); return;
+    case 'future': dv.setUint32(ptr, cx.inst.store.boundary.lowerFuture(cx, v, t), true); return;
   }
   const cases = (despecialize(t) as { cases: Case[] }).cases;
   const [idx, val] = matchCase(t, v, cases);
@@ -593,7 +589,8 @@ function liftOwn(cx: LiftLowerContext, i: number, t: { rt: import('../types.js')
 
 function liftBorrow(cx: LiftLowerContext, i: number, t: { rt: import('../types.js').ResourceType }): unknown {
   const rh = checkResourceHandle(i, cx.inst.handles.get(i), t.rt);
-  if (cx.borrowScope instanceof Subtask) cx.borrowScope.addLender(rh);
+  const scope = cx.borrowScope;
+  if (scope && 'addLender' in scope) scope.addLender(rh);
   return cx.host ? toHostResource(t.rt, rh.rep, false) : rh.rep;
 }
 
@@ -669,8 +666,8 @@ export function liftFlat(cx: LiftLowerContext, vi: ValueIter, t: ValType): unkno
     case 'flags': return unpackFlags((vi.next('i32') as number) >>> 0, t.names);
     case 'own': return liftOwn(cx, vi.next('i32') as number, t);
     case 'borrow': return liftBorrow(cx, vi.next('i32') as number, t);
-    case 'stream': return liftStream(cx, vi.next('i32') as number, t);
-    case 'future': return liftFuture(cx, vi.next('i32') as number, t);
+    case 'stream': return cx.inst.store.boundary.liftStream(cx, vi.next('i32') as number, t);
+    case 'future': return cx.inst.store.boundary.liftFuture(cx, vi.next('i32') as number, t);
   }
   const cases = (despecialize(t) as { cases: Case[] }).cases;
   const flat = flattenVariant(cases);
@@ -727,8 +724,8 @@ export function lowerFlat(cx: LiftLowerContext, v: unknown, t: ValType, out: unk
     case 'flags': out.push(packFlags(v, t.names) | 0); return;
     case 'own': out.push(lowerOwn(cx, v, t)); return;
     case 'borrow': out.push(lowerBorrow(cx, v, t)); return;
-    case 'stream': out.push(lowerStream(cx, v, t)); return;
-    case 'future': out.push(lowerFuture(cx, v, t)); return;
+    case 'stream': out.push(cx.inst.store.boundary.lowerStream(cx, v, t)); return;
+    case 'future': out.push(cx.inst.store.boundary.lowerFuture(cx, v, t)); return;
   }
   const cases = (despecialize(t) as { cases: Case[] }).cases;
   const [idx, val] = matchCase(t, v, cases);

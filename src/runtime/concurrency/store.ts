@@ -7,7 +7,8 @@
 //   at a time. Host events (timers, I/O) mark waitables and kick the pump.
 import { Table } from '../abi/table.js';
 import { Trap, asTrap, trapIf } from '../errors.js';
-import type { FuncType } from '../types.js';
+import { prim, type FuncType } from '../types.js';
+import type { Boundary } from '../abi/context.js';
 import type { ResourceHandle } from '../abi/resources.js';
 import type { Waitable, WaitableSet } from './waitables.js';
 import type { ErrorContextValue } from '../abi/values.js';
@@ -69,7 +70,16 @@ export class ComponentInstance {
 /** A call from the host into a component, waiting for its result. */
 interface PendingCall { reject: (e: unknown) => void }
 
+const u32 = prim('u32');
+const REALLOC_FT: FuncType = { k: 'func', async: false, params: ['old', 'old-size', 'align', 'new-size'].map((name) => ({ name, t: u32 })), result: u32 };
+const REALLOC_OPTS: Options = { stringEncoding: 'utf8', memory: null, realloc: null, postReturn: null, async: false, callback: null };
+const NO_ARGS = (): unknown[] => [];
+const IGNORE = (): void => {};
+
 export class Store {
+  /** How stream and future handles cross in this store (src/runtime/boundary.ts). */
+  constructor(readonly boundary: Boundary) {}
+
   readonly waiting = new Set<Thread>();
   /** The thread holding control, if any. */
   current: Thread | null = null;
@@ -82,6 +92,24 @@ export class Store {
   private readonly jobs: (() => Promise<void>)[] = [];
   private readonly calls = new Set<PendingCall>();
   private pumping = false;
+
+  /** Call the guest's realloc as definitions.py's reallocate does: a sync task of its own in
+   * inst (canon_lift of `(u32 u32 u32 u32) -> u32`) that may not leave the instance, so
+   * built-ins it calls (libc's malloc reading context.get) act for that task: a fresh thread,
+   * context slots 0, not the thread that happens to be lowering. */
+  callRealloc(inst: ComponentInstance, realloc: () => number): number {
+    const prev = this.current;
+    const task = new Task(REALLOC_FT, REALLOC_OPTS, inst, NO_ARGS, IGNORE);
+    task.state = 'started';
+    inst.mayLeave = false;
+    this.current = Thread.inline(task);
+    try {
+      return realloc();
+    } finally {
+      this.current = prev;
+      inst.mayLeave = true;
+    }
+  }
 
   /** True when no thread holds control and nothing is queued: a call may run inline. */
   idle(): boolean {

@@ -8,7 +8,6 @@ import { LiftLowerContext } from '../abi/context.js';
 import { beginCopy, checkDepth, loadListFromValidRange, storeListIntoValidRange } from '../abi/values.js';
 import { Waitable } from './waitables.js';
 import type { ComponentInstance, Store } from './store.js';
-import { fromHostStream, fromHostFuture, StreamReader, FutureReader } from './host-ends.js';
 
 export const enum CopyResult { COMPLETED = 0, DROPPED = 1, CANCELLED = 2 }
 export const BLOCKED = 0xffff_ffff;
@@ -281,41 +280,4 @@ export class WritableFutureEnd extends CopyEnd {
     trapIf(this.state !== CopyState.DONE, 'cannot drop future write end without first writing a value');
     super.drop();
   }
-}
-
-// ---- Lifting and lowering stream and future handles
-
-function liftAsyncValue(cx: LiftLowerContext, i: number, t: { k: 'stream' | 'future'; t: ValType | null }): SharedStream | SharedFuture {
-  const e = cx.inst.handles.remove(i);
-  const want = t.k === 'stream' ? ReadableStreamEnd : ReadableFutureEnd;
-  if (!(e instanceof want)) trap(`handle ${i} is not a readable ${t.k} end`);
-  const end = e as ReadableStreamEnd | ReadableFutureEnd;
-  if (!typeEquals(end.shared.t, t.t)) trap(`${t.k} handle ${i} has the wrong element type`);
-  if (end.state === CopyState.DONE) {
-    trap(t.k === 'stream' ? 'cannot lift stream after being notified that the writable end dropped'
-      : 'cannot lift future after previous read succeeded');
-  }
-  if (end.state !== CopyState.IDLE) trap(`cannot remove busy ${t.k}`);
-  if (end.inWaitableSet()) trap(`cannot lift ${t.k} while it's in a waitable set`);
-  return end.shared;
-}
-
-export function liftStream(cx: LiftLowerContext, i: number, t: { k: 'stream'; t: ValType | null }): unknown {
-  const shared = liftAsyncValue(cx, i, t) as SharedStream;
-  return cx.host ? new StreamReader(shared, cx.inst.store) : shared;
-}
-
-export function liftFuture(cx: LiftLowerContext, i: number, t: { k: 'future'; t: ValType | null }): unknown {
-  const shared = liftAsyncValue(cx, i, t) as SharedFuture;
-  return cx.host ? new FutureReader(shared, cx.inst.store) : shared;
-}
-
-export function lowerStream(cx: LiftLowerContext, v: unknown, t: { k: 'stream'; t: ValType | null }): number {
-  const shared = v instanceof SharedStream ? v : fromHostStream(v, t.t, cx.inst.store);
-  return cx.inst.handles.add(new ReadableStreamEnd(cx.inst.store, shared));
-}
-
-export function lowerFuture(cx: LiftLowerContext, v: unknown, t: { k: 'future'; t: ValType | null }): number {
-  const shared = v instanceof SharedFuture ? v : fromHostFuture(v, t.t, cx.inst.store);
-  return cx.inst.handles.add(new ReadableFutureEnd(cx.inst.store, shared));
 }
