@@ -1,6 +1,7 @@
-// wasi:http@0.3.0 end to end in Chromium: the C test components (http-get.c, a client; and
-// http-echo.c, an exported handler) in real workers, against a loopback server this test starts
-// (with the CORS headers a page's fetch() needs). Nothing leaves the machine.
+// wasi:http@0.3.0 and @0.2 end to end in Chromium: the C test components (http-get.c and
+// http-p2-get.c, clients; http-echo.c and http-p2-echo.c, exported handlers) in real workers,
+// against a loopback server this test starts (with the CORS headers a page's fetch() needs).
+// Nothing leaves the machine.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -65,8 +66,9 @@ function inPage(name, options, script, arg) {
   }, { name, options, script: script.toString(), arg });
 }
 
-const get = (options, authority, path, { body = [], firstByteMs = 0 } = {}) =>
-  inPage('http-get', options, (x, _h, a) => x.get(a.authority, a.path, new Uint8Array(a.body), a.firstByteMs), { authority, path, body, firstByteMs });
+const get = (options, authority, path, { body = [], firstByteMs = 0, fixture = 'http-get' } = {}) =>
+  inPage(fixture, options, (x, _h, a) => x.get(a.authority, a.path, new Uint8Array(a.body), a.firstByteMs), { authority, path, body, firstByteMs });
+const get2 = (options, authority, path, o = {}) => get(options, authority, path, { ...o, fixture: 'http-p2-get' });
 
 // error-code cases by index, as the WIT lists them.
 const DENIED = 'error send 15';
@@ -116,13 +118,12 @@ test('a first-byte timeout aborts the request: HTTP-response-timeout', async () 
   assert.ok(Date.now() - t0 < 2900, 'the request was not aborted at the timeout');
 });
 
-test('handle.fetch: a GET gets the handler response; a 64 MiB body streams through it both ways', async () => {
-  const r = await inPage('http-echo', {}, async (_x, h) => {
+/** Through an echo handler: a GET, then `total` bytes POSTed that stream both ways. */
+const echoBothWays = (fixture, total) => inPage(fixture, {}, async (_x, h, total) => {
     const get = await h.fetch(new Request('http://component.test/anything'));
     const got = { status: get.status, method: get.headers.get('x-echo-method'), body: await get.text() };
     // The request body is made lazily: after its first 1 MiB it waits until the response's
     // first bytes have come back, which they cannot if anything on the way buffers it whole.
-    const total = 64 << 20;
     const chunk = 1 << 20;
     let sent = 0;
     let firstBack;
@@ -152,7 +153,10 @@ test('handle.fetch: a GET gets the handler response; a 64 MiB body streams throu
     let want = 0;
     for (let o = 0; o < total; o += chunk) for (let i = 0; i < chunk; i += 4096) want = (want + (o + i) % 251) % 1000000007;
     return { got, status: res.status, method: res.headers.get('x-echo-method'), n, sum, want, sentAtFirst };
-  });
+  }, total);
+
+test('handle.fetch: a GET gets the handler response; a 64 MiB body streams through it both ways', async () => {
+  const r = await echoBothWays('http-echo', 64 << 20);
   assert.deepEqual(r.got, { status: 200, method: 'GET', body: '' });
   assert.equal(r.status, 200);
   assert.equal(r.method, 'POST');
@@ -163,5 +167,56 @@ test('handle.fetch: a GET gets the handler response; a 64 MiB body streams throu
 
 test('handle.fetch on a component without an exported handler rejects, naming what it exports', async () => {
   const e = await inPage('http-get', {}, (_x, h) => h.fetch(new Request('http://component.test/')).then(() => 'answered', (e) => e.message));
-  assert.match(e, /exports no wasi:http\/handler@0\.3\.x; its exports: get/);
+  assert.match(e, /exports no wasi:http\/handler@0\.3\.x nor wasi:http\/incoming-handler@0\.2\.x; its exports: get/);
+});
+
+// wasi:http@0.2 on the same client and handler paths (http-p2-get.c, http-p2-echo.c).
+
+test('0.2: nothing is granted by default; other origins are HTTP-request-denied; a granted origin answers', async () => {
+  assert.equal(await get2({}, apiAuthority, '/hello'), DENIED);
+  assert.equal(await get2({ http: { origins: ['http://127.0.0.1:1'] } }, apiAuthority, '/hello'), DENIED);
+  // A refused request with a body: the guest's writes see the stream closed, and the error is the future's.
+  assert.equal(await get2({ http: { origins: ['http://127.0.0.1:1'] } }, apiAuthority, '/echo', { body: [...pattern(3 << 20)] }), DENIED);
+  const ok = await get2({ http: { origins: [`http://${apiAuthority}`] } }, apiAuthority, '/hello');
+  assert.equal(ok, `status 200 bytes 11 fnv ${fnv(Buffer.from('hello world'))} first hello world`);
+  assert.match(await get2({ http: { origins: '*' } }, apiAuthority, '/nowhere'), /^status 404 bytes 0 /);
+});
+
+test('0.2: a 16 MiB response body streams into the input-stream (every byte, in order)', async () => {
+  const n = 16 << 20;
+  const r = await get2({ http: { origins: '*' } }, apiAuthority, `/big?n=${n}`);
+  assert.equal(r, `status 200 bytes ${n} fnv ${fnv(pattern(n))} first ${pattern(32).toString('latin1')}`);
+});
+
+test('0.2: a request body written to the outgoing-body reaches the server', async () => {
+  const body = [...pattern(30000)];
+  const r = await get2({ http: { origins: '*' } }, apiAuthority, '/echo', { body });
+  assert.equal(r.replace(/ first [\s\S]*$/, ''), `status 200 bytes 30000 fnv ${fnv(Buffer.from(body))}`);
+});
+
+test('0.2: refused connections and bad ports become error-codes', async () => {
+  const closed = createNetServer();
+  await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+  const port = closed.address().port;
+  await new Promise((r) => closed.close(r));
+  const any = { http: { origins: '*' } };
+  assert.equal(await get2(any, `127.0.0.1:${port}`, '/'), 'error send 6'); // connection-refused
+  assert.equal(await get2(any, '127.0.0.1:6000', '/'), DENIED); // a port fetch() refuses
+});
+
+test('0.2: a first-byte timeout in request-options aborts the request: HTTP-response-timeout', async () => {
+  const t0 = Date.now();
+  assert.equal(await get2({ http: { origins: '*' } }, apiAuthority, '/slow', { firstByteMs: 300 }), 'error send 33');
+  assert.ok(Date.now() - t0 < 2900, 'the request was not aborted at the timeout');
+});
+
+test('0.2: handle.fetch serves an exported incoming-handler; a 16 MiB body streams through it both ways', async () => {
+  const total = 16 << 20;
+  const r = await echoBothWays('http-p2-echo', total);
+  assert.deepEqual(r.got, { status: 200, method: 'GET', body: '' });
+  assert.equal(r.status, 200);
+  assert.equal(r.method, 'POST');
+  assert.equal(r.n, total);
+  assert.equal(r.sum, r.want);
+  assert.ok(r.sentAtFirst < total, `the response began only after the whole request body (${r.sentAtFirst} bytes) was made`);
 });
