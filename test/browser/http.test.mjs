@@ -6,6 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { launchBrowser, startServer } from '../../scripts/lib/browser.mjs';
 
 let server, url, browser, page, api, apiAuthority;
@@ -219,4 +221,24 @@ test('0.2: handle.fetch serves an exported incoming-handler; a 16 MiB body strea
   assert.equal(r.n, total);
   assert.equal(r.sum, r.want);
   assert.ok(r.sentAtFirst < total, `the response began only after the whole request body (${r.sentAtFirst} bytes) was made`);
+});
+
+test('0.2: wasip3-web serve answers HTTP with an exported incoming-handler, the body both ways', { timeout: 120000 }, async () => {
+  const bin = fileURLToPath(new URL('../../bin/wasip3-web.mjs', import.meta.url));
+  const wasm = fileURLToPath(new URL('../fixtures/build/http-p2-echo.wasm', import.meta.url));
+  const proc = spawn(process.execPath, [bin, 'serve', '--addr', '127.0.0.1:0', wasm], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    let err = '';
+    const at = await new Promise((resolve, reject) => {
+      proc.stderr.on('data', (c) => { err += c; const m = /Serving HTTP on (http:\/\/\S+)/.exec(err); if (m) resolve(m[1]); });
+      proc.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    });
+    const body = pattern(3 << 20);
+    const res = await fetch(new URL('/post', at), { method: 'PUT', body });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-echo-method'), 'PUT');
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(body), 'the body came back as sent');
+  } finally {
+    proc.kill('SIGTERM');
+  }
 });
