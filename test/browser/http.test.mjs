@@ -42,6 +42,12 @@ before(async () => {
       res.writeHead(200, { ...CORS, 'x-method': req.method }).end(Buffer.concat(parts));
       return;
     }
+    if (u.pathname === '/broken') {
+      // 1000 bytes of a promised 100000, then the connection is cut.
+      res.writeHead(200, { ...CORS, 'content-length': '100000' });
+      res.write(pattern(1000), () => setTimeout(() => res.destroy(), 200));
+      return;
+    }
     if (u.pathname === '/slow') { setTimeout(() => res.writeHead(200, CORS).end('late'), 3000); return; }
     res.writeHead(404, CORS).end();
   });
@@ -241,4 +247,11 @@ test('0.2: wasip3-web serve answers HTTP with an exported incoming-handler, the 
   } finally {
     proc.kill('SIGTERM');
   }
+});
+
+test('a response body cut off midway: 0.3 sees its trailers fail, 0.2 its stream fail (last-operation-failed), both with HTTP-response-incomplete', async () => {
+  const any = { http: { origins: '*' } };
+  const want = `error body 25 status 200 bytes 1000 fnv ${fnv(pattern(1000))} first ${pattern(32).toString('latin1')}`;
+  assert.equal(await get(any, apiAuthority, '/broken'), want);
+  assert.equal(await get2(any, apiAuthority, '/broken'), want);
 });
