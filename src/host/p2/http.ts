@@ -216,8 +216,8 @@ class IncomingBody {
 /** A 0.2 future resource on a Promise: its pollable waits on it; get() gives its value once. */
 class Future<T> {
   private value: { v: T } | null = null;
-  private taken = false;
-  constructor(private readonly p: PromiseLike<T>) { Promise.resolve(p).then((v) => { this.value = { v }; }, () => {}); }
+  protected taken = false;
+  constructor(protected readonly p: PromiseLike<T>) { Promise.resolve(p).then((v) => { this.value = { v }; }, () => {}); }
   subscribe() { return pollable(Promise.resolve(this.p)); }
   get(): Result<T, undefined> | undefined {
     if (!this.value) return undefined;
@@ -251,7 +251,12 @@ class IncomingResponse {
 }
 
 /** wasi:http/types#future-incoming-response */
-class FutureIncomingResponse extends Future<Result<IncomingResponse, ErrorCode>> {}
+class FutureIncomingResponse extends Future<Result<IncomingResponse, ErrorCode>> {
+  /** Dropped before its response was taken: the response's body is not wanted. */
+  [Symbol.dispose](): void {
+    if (!this.taken) void Promise.resolve(this.p).then((r) => { if (!this.taken && r.tag === 'ok') r.val[Symbol.dispose](); });
+  }
+}
 
 /** wasi:http/types#incoming-request: a 0.3 request (the page's) under 0.2's names. */
 class IncomingRequest {
