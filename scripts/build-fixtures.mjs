@@ -90,7 +90,7 @@ if (existsSync(cdir)) {
   for (const f of cfiles) {
     const name = f.replace(/\.c$/, '');
     const target = join(out, `${name}.wasm`);
-    const deps = [join(cdir, f), join(cdir, 'p3.h'), ...readdirSync(witDir).map((w) => join(witDir, w))].filter(existsSync);
+    const deps = [join(cdir, f), ...readdirSync(cdir).filter((h) => h.endsWith('.h')).map((h) => join(cdir, h)), ...readdirSync(witDir).map((w) => join(witDir, w))].filter(existsSync);
     if (newer(target, ...deps)) continue;
     const core = join(out, `${name}.core.wasm`);
     try {

@@ -99,10 +99,10 @@ export interface ComponentHandle<Exports = ComponentExports> {
   readonly stdout: ReadableStream<Uint8Array> | null;
   /** Its stderr likewise, when the stderr option is 'pipe'. */
   readonly stderr: ReadableStream<Uint8Array> | null;
-  /** Serve a request with the component's exported wasi:http handler (wasi:http/handler@0.3.x),
-   * as a Service Worker's fetch would: the request body streams in and the response body streams
-   * out as the component writes it. An error-code from the handler is a 500 naming it; a trap
-   * rejects (and ends the component). */
+  /** Serve a request with the component's exported wasi:http handler (wasi:http/handler@0.3.x,
+   * or wasi:http/incoming-handler@0.2.x), as a Service Worker's fetch would: the request body
+   * streams in and the response body streams out as the component writes it. An error-code
+   * from the handler is a 500 naming it; a trap rejects (and ends the component). */
   fetch(request: Request): Promise<Response>;
   /** Stop the component and its worker. */
   terminate(): void;

@@ -1,10 +1,13 @@
-// wasi:http@0.3.0 end to end in Chromium: the C test components (http-get.c, a client; and
-// http-echo.c, an exported handler) in real workers, against a loopback server this test starts
-// (with the CORS headers a page's fetch() needs). Nothing leaves the machine.
+// wasi:http@0.3.0 and @0.2 end to end in Chromium: the C test components (http-get.c and
+// http-p2-get.c, clients; http-echo.c and http-p2-echo.c, exported handlers) in real workers,
+// against a loopback server this test starts (with the CORS headers a page's fetch() needs).
+// Nothing leaves the machine.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { launchBrowser, startServer } from '../../scripts/lib/browser.mjs';
 
 let server, url, browser, page, api, apiAuthority;
@@ -39,6 +42,12 @@ before(async () => {
       res.writeHead(200, { ...CORS, 'x-method': req.method }).end(Buffer.concat(parts));
       return;
     }
+    if (u.pathname === '/broken') {
+      // 1000 bytes of a promised 100000, then the connection is cut.
+      res.writeHead(200, { ...CORS, 'content-length': '100000' });
+      res.write(pattern(1000), () => setTimeout(() => res.destroy(), 200));
+      return;
+    }
     if (u.pathname === '/slow') { setTimeout(() => res.writeHead(200, CORS).end('late'), 3000); return; }
     res.writeHead(404, CORS).end();
   });
@@ -65,8 +74,9 @@ function inPage(name, options, script, arg) {
   }, { name, options, script: script.toString(), arg });
 }
 
-const get = (options, authority, path, { body = [], firstByteMs = 0 } = {}) =>
-  inPage('http-get', options, (x, _h, a) => x.get(a.authority, a.path, new Uint8Array(a.body), a.firstByteMs), { authority, path, body, firstByteMs });
+const get = (options, authority, path, { body = [], firstByteMs = 0, fixture = 'http-get' } = {}) =>
+  inPage(fixture, options, (x, _h, a) => x.get(a.authority, a.path, new Uint8Array(a.body), a.firstByteMs), { authority, path, body, firstByteMs });
+const get2 = (options, authority, path, o = {}) => get(options, authority, path, { ...o, fixture: 'http-p2-get' });
 
 // error-code cases by index, as the WIT lists them.
 const DENIED = 'error send 15';
@@ -116,13 +126,12 @@ test('a first-byte timeout aborts the request: HTTP-response-timeout', async () 
   assert.ok(Date.now() - t0 < 2900, 'the request was not aborted at the timeout');
 });
 
-test('handle.fetch: a GET gets the handler response; a 64 MiB body streams through it both ways', async () => {
-  const r = await inPage('http-echo', {}, async (_x, h) => {
+/** Through an echo handler: a GET, then `total` bytes POSTed that stream both ways. */
+const echoBothWays = (fixture, total) => inPage(fixture, {}, async (_x, h, total) => {
     const get = await h.fetch(new Request('http://component.test/anything'));
     const got = { status: get.status, method: get.headers.get('x-echo-method'), body: await get.text() };
     // The request body is made lazily: after its first 1 MiB it waits until the response's
     // first bytes have come back, which they cannot if anything on the way buffers it whole.
-    const total = 64 << 20;
     const chunk = 1 << 20;
     let sent = 0;
     let firstBack;
@@ -152,7 +161,10 @@ test('handle.fetch: a GET gets the handler response; a 64 MiB body streams throu
     let want = 0;
     for (let o = 0; o < total; o += chunk) for (let i = 0; i < chunk; i += 4096) want = (want + (o + i) % 251) % 1000000007;
     return { got, status: res.status, method: res.headers.get('x-echo-method'), n, sum, want, sentAtFirst };
-  });
+  }, total);
+
+test('handle.fetch: a GET gets the handler response; a 64 MiB body streams through it both ways', async () => {
+  const r = await echoBothWays('http-echo', 64 << 20);
   assert.deepEqual(r.got, { status: 200, method: 'GET', body: '' });
   assert.equal(r.status, 200);
   assert.equal(r.method, 'POST');
@@ -163,5 +175,83 @@ test('handle.fetch: a GET gets the handler response; a 64 MiB body streams throu
 
 test('handle.fetch on a component without an exported handler rejects, naming what it exports', async () => {
   const e = await inPage('http-get', {}, (_x, h) => h.fetch(new Request('http://component.test/')).then(() => 'answered', (e) => e.message));
-  assert.match(e, /exports no wasi:http\/handler@0\.3\.x; its exports: get/);
+  assert.match(e, /exports no wasi:http\/handler@0\.3\.x nor wasi:http\/incoming-handler@0\.2\.x; its exports: get/);
+});
+
+// wasi:http@0.2 on the same client and handler paths (http-p2-get.c, http-p2-echo.c).
+
+test('0.2: nothing is granted by default; other origins are HTTP-request-denied; a granted origin answers', async () => {
+  assert.equal(await get2({}, apiAuthority, '/hello'), DENIED);
+  assert.equal(await get2({ http: { origins: ['http://127.0.0.1:1'] } }, apiAuthority, '/hello'), DENIED);
+  // A refused request with a body: the guest's writes see the stream closed, and the error is the future's.
+  assert.equal(await get2({ http: { origins: ['http://127.0.0.1:1'] } }, apiAuthority, '/echo', { body: [...pattern(3 << 20)] }), DENIED);
+  const ok = await get2({ http: { origins: [`http://${apiAuthority}`] } }, apiAuthority, '/hello');
+  assert.equal(ok, `status 200 bytes 11 fnv ${fnv(Buffer.from('hello world'))} first hello world`);
+  assert.match(await get2({ http: { origins: '*' } }, apiAuthority, '/nowhere'), /^status 404 bytes 0 /);
+});
+
+test('0.2: a 16 MiB response body streams into the input-stream (every byte, in order)', async () => {
+  const n = 16 << 20;
+  const r = await get2({ http: { origins: '*' } }, apiAuthority, `/big?n=${n}`);
+  assert.equal(r, `status 200 bytes ${n} fnv ${fnv(pattern(n))} first ${pattern(32).toString('latin1')}`);
+});
+
+test('0.2: a request body written to the outgoing-body reaches the server', async () => {
+  const body = [...pattern(30000)];
+  const r = await get2({ http: { origins: '*' } }, apiAuthority, '/echo', { body });
+  assert.equal(r.replace(/ first [\s\S]*$/, ''), `status 200 bytes 30000 fnv ${fnv(Buffer.from(body))}`);
+});
+
+test('0.2: refused connections and bad ports become error-codes', async () => {
+  const closed = createNetServer();
+  await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+  const port = closed.address().port;
+  await new Promise((r) => closed.close(r));
+  const any = { http: { origins: '*' } };
+  assert.equal(await get2(any, `127.0.0.1:${port}`, '/'), 'error send 6'); // connection-refused
+  assert.equal(await get2(any, '127.0.0.1:6000', '/'), DENIED); // a port fetch() refuses
+});
+
+test('0.2: a first-byte timeout in request-options aborts the request: HTTP-response-timeout', async () => {
+  const t0 = Date.now();
+  assert.equal(await get2({ http: { origins: '*' } }, apiAuthority, '/slow', { firstByteMs: 300 }), 'error send 33');
+  assert.ok(Date.now() - t0 < 2900, 'the request was not aborted at the timeout');
+});
+
+test('0.2: handle.fetch serves an exported incoming-handler; a 16 MiB body streams through it both ways', async () => {
+  const total = 16 << 20;
+  const r = await echoBothWays('http-p2-echo', total);
+  assert.deepEqual(r.got, { status: 200, method: 'GET', body: '' });
+  assert.equal(r.status, 200);
+  assert.equal(r.method, 'POST');
+  assert.equal(r.n, total);
+  assert.equal(r.sum, r.want);
+  assert.ok(r.sentAtFirst < total, `the response began only after the whole request body (${r.sentAtFirst} bytes) was made`);
+});
+
+test('0.2: wasip3-web serve answers HTTP with an exported incoming-handler, the body both ways', { timeout: 120000 }, async () => {
+  const bin = fileURLToPath(new URL('../../bin/wasip3-web.mjs', import.meta.url));
+  const wasm = fileURLToPath(new URL('../fixtures/build/http-p2-echo.wasm', import.meta.url));
+  const proc = spawn(process.execPath, [bin, 'serve', '--addr', '127.0.0.1:0', wasm], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    let err = '';
+    const at = await new Promise((resolve, reject) => {
+      proc.stderr.on('data', (c) => { err += c; const m = /Serving HTTP on (http:\/\/\S+)/.exec(err); if (m) resolve(m[1]); });
+      proc.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    });
+    const body = pattern(3 << 20);
+    const res = await fetch(new URL('/post', at), { method: 'PUT', body });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-echo-method'), 'PUT');
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(body), 'the body came back as sent');
+  } finally {
+    proc.kill('SIGTERM');
+  }
+});
+
+test('a response body cut off midway: 0.3 sees its trailers fail, 0.2 its stream fail (last-operation-failed), both with HTTP-response-incomplete', async () => {
+  const any = { http: { origins: '*' } };
+  const want = `error body 25 status 200 bytes 1000 fnv ${fnv(pattern(1000))} first ${pattern(32).toString('latin1')}`;
+  assert.equal(await get(any, apiAuthority, '/broken'), want);
+  assert.equal(await get2(any, apiAuthority, '/broken'), want);
 });

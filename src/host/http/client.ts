@@ -153,7 +153,7 @@ export async function send(state: ComponentState, req: Request): Promise<Result<
       const bad = headers.find(([k]) => (BROWSER_FORBIDDEN.has(k) && k !== 'content-length') || k.startsWith('proxy-') || k.startsWith('sec-'));
       if (bad) throw new Failed({ kind: 'denied', message: `the browser does not let a page send the ${bad[0]} header` });
     }
-    const body = await collect(req.contents);
+    const collected = await collect(req.contents);
     req.contents = undefined;
     const trailers = await trailersOf(req.trailers);
     dropFuture(req.trailers);
@@ -165,6 +165,8 @@ export async function send(state: ComponentState, req: Request): Promise<Result<
       throw new Failed({ kind: 'denied', message: 'fetch() cannot send request trailers (the CLI\'s --inherit-network can)' });
     }
     const method = methodName(req.method);
+    // An empty body (a 0.2 guest finishes one for every request) is none: fetch() refuses any body with GET.
+    const body = collected && (collected.byteLength || (method !== 'GET' && method !== 'HEAD')) ? collected : null;
     if (body && (method === 'GET' || method === 'HEAD') && body.byteLength > 0 && !proxy) {
       throw new Failed({ kind: 'denied', message: `fetch() cannot send a body with ${method}` });
     }

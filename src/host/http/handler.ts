@@ -40,7 +40,13 @@ const describe = (e: ErrorCode): string => (('val' in e && e.val !== undefined) 
  * naming it (as wasmtime serve answers); a trap rejects. */
 export async function serve(instance: Instance, sreq: ServedRequest): Promise<ServedResponse> {
   const name = handlerExport(instance);
-  if (!name) throw new Error(`the component exports no wasi:http/handler@0.3.x; its exports: ${[...instance.exports.keys()].join(', ') || 'none'}`);
+  if (!name) throw new Error(`the component exports no wasi:http/handler@0.3.x nor wasi:http/incoming-handler@0.2.x; its exports: ${[...instance.exports.keys()].join(', ') || 'none'}`);
+  const r = (await instance.call([name, 'handle'], servedRequest(sreq))) as Result<Response, ErrorCode>;
+  return r.tag === 'err' ? failed(r.val) : respond(r.val);
+}
+
+/** A request from the page as a request resource (its body streams as the page sends it). */
+export function servedRequest(sreq: ServedRequest): Request {
   const url = new URL(sreq.url);
   const trailers = Promise.resolve(ok(undefined));
   const req = new Request(Fields.fromHeaders(sreq.headers), sreq.body ?? undefined, trailers, new Transmission());
@@ -48,12 +54,13 @@ export async function serve(instance: Instance, sreq: ServedRequest): Promise<Se
   req.scheme = url.protocol === 'https:' ? { tag: 'HTTPS' } : url.protocol === 'http:' ? { tag: 'HTTP' } : { tag: 'other', val: url.protocol.slice(0, -1) };
   req.authority = url.host;
   req.pathWithQuery = url.pathname + url.search;
-  const r = (await instance.call([name, 'handle'], req)) as Result<Response, ErrorCode>;
-  if (r.tag === 'err') {
-    const text = new TextEncoder().encode(`the component's handler failed: ${describe(r.val)}\n`);
-    return { status: 500, headers: [['content-type', 'text/plain; charset=utf-8']], body: new Blob([text]).stream() };
-  }
-  return respond(r.val);
+  return req;
+}
+
+/** The answer to a handler that returned an error-code: a 500 naming it. */
+export function failed(code: ErrorCode): ServedResponse {
+  const text = new TextEncoder().encode(`the component's handler failed: ${describe(code)}\n`);
+  return { status: 500, headers: [['content-type', 'text/plain; charset=utf-8']], body: new Blob([text]).stream() };
 }
 
 /** A response resource as status, headers and a streaming body; its sender learns how the

@@ -1,12 +1,24 @@
 // wasi:http@0.3.0: types, client (fetch(), or Node through the CLI's proxy), and handler (the
 // component's export served by serve(); an import sends on as the client does). Grants:
 // HttpGrant (the origins a component may reach).
+import type { Instance } from '../../runtime/index.js';
 import type { HostPackage } from '../registry.js';
 import { client } from './client.js';
-import { handler } from './handler.js';
+import { handler, handlerExport, serve as serveHandler, type ServedRequest, type ServedResponse } from './handler.js';
 import { types } from './types.js';
 
-export { serve, handlerExport, type ServedRequest, type ServedResponse } from './handler.js';
+export { handlerExport, type ServedRequest, type ServedResponse };
+
+/** Serve a request with the component's exported handler: 0.3's, or else 0.2's incoming-handler
+ * (its face, ../p2/http.ts, loaded only then). */
+export async function serve(instance: Instance, sreq: ServedRequest): Promise<ServedResponse> {
+  if (!handlerExport(instance)) {
+    const p2 = await import('../p2/http.js');
+    const name = p2.incomingHandlerExport(instance);
+    if (name) return p2.serve(instance, sreq, name);
+  }
+  return serveHandler(instance, sreq);
+}
 
 export const http: HostPackage = {
   name: 'wasi:http',
