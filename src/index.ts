@@ -1,15 +1,15 @@
 // wasip3-web: run a WASI 0.3 component in a Web Worker from a web page.
 import * as Comlink from 'comlink';
 import { PortWriter, portReadable, portReceive, pumpToPort } from './channel/byte-port.js';
-import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, StreamStats, WireError } from './channel/protocol.js';
-import { checkGrants, type Grants } from './host/grants.js';
+import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, ServiceWorkerMessage, StreamStats, WireError } from './channel/protocol.js';
+import { GrantError, checkGrants, type Grants } from './host/grants.js';
 import { network } from './page/network.js';
 import { compileCoreModules, fetchComponent } from './page/source.js';
 import { futureResult, setPageWindow } from './channel/page-ends.js';
 import { DEFAULT_STREAM_WINDOW } from './channel/ends.js';
 
 export type { Progress, LoadPhase, ErrorKind, HostEvent, StreamStats } from './channel/protocol.js';
-export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant } from './host/grants.js';
+export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant, HttpHandlerSource } from './host/grants.js';
 export { GrantError } from './host/grants.js';
 export { openBucket, type KeyvalueBucket, type BucketChange, type OpenBucketOptions } from './page/keyvalue.js';
 export { openDirectory, type PageDirectory, type DirectoryEntry } from './page/filesystem.js';
@@ -187,14 +187,29 @@ function stdinStream(stdin: LoadOptions['stdin']): ReadableStream<Uint8Array> {
   return new ReadableStream({ start(c) { if (bytes.byteLength) c.enqueue(bytes); c.close(); } });
 }
 
+/** For each handle loadComponent made: a new port on which its worker serves its exported
+ * wasi:http handler (src/channel/handler-port.ts), for the page to hand to a caller. */
+const handlerPorts = new WeakMap<object, () => Promise<MessagePort>>();
+
+/** A port serving the exported handler of `handle`, one of this page's component handles. */
+function handlerPortOf(handle: object, what: string): Promise<MessagePort> {
+  const open = handlerPorts.get(handle);
+  if (!open) throw new GrantError(`${what} must be a component handle from loadComponent`);
+  return open();
+}
+
 /** Load a WASI 0.3 (or 0.2) component into a new Web Worker and link it against the browser host.
  * Rejects with a ComponentError whose kind says why when it cannot. */
 export async function loadComponent<Exports = ComponentExports>(source: ComponentUrl<Exports> | ComponentSource, options: LoadOptions = {}): Promise<ComponentHandle<Exports>> {
+  const grants = checkGrants(options);
+  // The wired handler (the middleware world) is asked for its port before anything starts.
+  const wired = options.http?.handler ? await handlerPortOf(options.http.handler, 'http.handler') : null;
   const req: Partial<LoadRequest> = {
+    httpHandler: wired,
     args: options.args ?? [],
     env: Object.entries(options.env ?? {}),
     cwd: options.cwd ?? null,
-    grants: checkGrants(options),
+    grants,
     streamWindow: options.streamWindow ?? DEFAULT_STREAM_WINDOW,
   };
 
@@ -232,6 +247,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     void pumpToPort(stdinStream(options.stdin), new PortWriter(inp.port1));
   }
   transfer.push(req.bytes);
+  if (wired) transfer.push(wired);
   // Ending the worker (terminate(), a trap, a failed load) ends its output too: a pipe or a
   // WritableStream errors, and nothing waits for an end that cannot come.
   const ended = new AbortController();
@@ -322,7 +338,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     }
   }
 
-  return {
+  const handle: ComponentHandle<Exports> = {
     // Their types come from the component itself (ComponentUrl); the values are built above.
     exports: exports as Exports,
     ...pipes,
@@ -344,5 +360,87 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     },
     terminate,
     streamStats: () => guard(api.streamStats()),
+  };
+  handlerPorts.set(handle, async () => {
+    const ch = new MessageChannel();
+    await guard(api.serveHandler(Comlink.transfer(ch.port2, [ch.port2])));
+    return ch.port1;
+  });
+  return handle;
+}
+
+/** Options of serveFromServiceWorker: the Service Worker's scope, its script, and the
+ * component's own (LoadOptions). */
+export interface ServeOptions extends LoadOptions {
+  /** The URLs the Service Worker answers: those under this path ('/app/'), relative to the page. */
+  scope: string;
+  /** The Service Worker script (default: service-worker.js beside this module). It must be
+   * served from the scope's folder or above it, or with a `Service-Worker-Allowed` header. */
+  serviceWorkerUrl?: string | URL;
+}
+
+/** A component that answers a Service Worker's fetches (serveFromServiceWorker). */
+export interface ServiceWorkerServer<Exports = ComponentExports> {
+  /** The component, in this page's worker. */
+  readonly handle: ComponentHandle<Exports>;
+  readonly registration: ServiceWorkerRegistration;
+  /** Unregister the Service Worker, stop answering it, and terminate the component. */
+  close(): Promise<void>;
+}
+
+/** The Service Worker's state once it is activated. */
+function activated(reg: ServiceWorkerRegistration): Promise<ServiceWorker> {
+  const sw = reg.installing ?? reg.waiting ?? reg.active;
+  if (!sw) return Promise.reject(new Error('the Service Worker registration has no worker'));
+  if (sw.state === 'activated') return Promise.resolve(sw);
+  return new Promise((resolve, reject) => {
+    sw.addEventListener('statechange', () => {
+      if (sw.state === 'activated') resolve(sw);
+      else if (sw.state === 'redundant') reject(new Error('the Service Worker failed to install (redundant)'));
+    });
+  });
+}
+
+/** Load a component that exports wasi:http/handler@0.3.x, and register a Service Worker that
+ * answers every fetch under `scope` (navigations too) with it, bodies streaming both ways.
+ * The component runs in this page's worker (a Service Worker cannot start one): the Service
+ * Worker forwards each request straight to that worker on a port this page introduces, and
+ * asks open pages for a new one when it has none (it was stopped and restarted). With no page
+ * holding the component open, requests get a 503 that says so. */
+export async function serveFromServiceWorker<Exports = ComponentExports>(source: ComponentUrl<Exports> | ComponentSource, options: ServeOptions): Promise<ServiceWorkerServer<Exports>> {
+  const container = globalThis.navigator?.serviceWorker;
+  if (!container) throw new ComponentError('error', 'Service Workers are not available here (they need a secure context: https or localhost)');
+  const { scope, serviceWorkerUrl, ...load } = options;
+  const handle = await loadComponent<Exports>(source, load);
+  let registration: ServiceWorkerRegistration;
+  try {
+    const first = await handlerPortOf(handle, 'the handle'); // fails early if nothing is exported
+    // Beside the component worker (the script-tag build has no import.meta: setWorkerUrl).
+    const url = serviceWorkerUrl ?? new URL('./service-worker.js', defaultWorkerUrl ? new URL(defaultWorkerUrl, location.href) : import.meta.url);
+    registration = await container.register(url, { scope, type: 'module', updateViaCache: 'none' });
+    const sw = await activated(registration);
+    sw.postMessage({ type: 'wasip3-http-handler', port: first } satisfies ServiceWorkerMessage, [first]);
+  } catch (e) {
+    handle.terminate();
+    throw e;
+  }
+  // The Service Worker asks again once it has lost its port: answer it from here.
+  const onMessage = (e: MessageEvent<ServiceWorkerMessage>) => {
+    if (e.data?.type !== 'wasip3-http-connect' || e.data.scope !== registration.scope || !(e.source instanceof ServiceWorker)) return;
+    const to = e.source;
+    handlerPortOf(handle, 'the handle').then((port) => {
+      to.postMessage({ type: 'wasip3-http-handler', port } satisfies ServiceWorkerMessage, [port]);
+    }, () => {});
+  };
+  container.addEventListener('message', onMessage);
+  container.startMessages();
+  return {
+    handle,
+    registration,
+    async close() {
+      container.removeEventListener('message', onMessage);
+      await registration.unregister().catch(() => false);
+      handle.terminate();
+    },
   };
 }

@@ -7,6 +7,7 @@ import { handler } from './handler.js';
 import { types } from './types.js';
 
 export { serve, handlerExport, type ServedRequest, type ServedResponse } from './handler.js';
+export { serveHandlerPort } from '../../channel/handler-port.js';
 
 export const http: HostPackage = {
   name: 'wasi:http',
