@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { launchBrowser, startServer } from '../../scripts/lib/browser.mjs';
 
-let server, url, browser, page, api, apiAuthority;
+let server, url, browser, context, page, api, apiAuthority;
 
 const CORS = {
   'access-control-allow-origin': '*', 'access-control-allow-headers': '*',
@@ -45,7 +45,8 @@ before(async () => {
   await new Promise((r) => api.listen(0, '127.0.0.1', r));
   apiAuthority = `127.0.0.1:${api.address().port}`;
   browser = await launchBrowser();
-  page = await browser.newPage();
+  context = await browser.newContext(); // its pages share a Service Worker
+  page = await context.newPage();
   page.on('pageerror', (e) => console.error('[page error]', e.message));
   await page.goto(`${url}/test/pages/blank.html`);
 });
@@ -164,4 +165,112 @@ test('handle.fetch: a GET gets the handler response; a 64 MiB body streams throu
 test('handle.fetch on a component without an exported handler rejects, naming what it exports', async () => {
   const e = await inPage('http-get', {}, (_x, h) => h.fetch(new Request('http://component.test/')).then(() => 'answered', (e) => e.message));
   assert.match(e, /exports no wasi:http\/handler@0\.3\.x; its exports: get/);
+});
+
+test('the middleware world: an imported handler wired to another component\'s export; bodies stream worker to worker; a gone handler is an error-code', async () => {
+  const r = await page.evaluate(async () => {
+    const lib = await import('/src/index.ts');
+    const echo = await lib.loadComponent('/test/fixtures/build/http-echo.wasm');
+    const mw = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm', { http: { handler: echo } });
+    try {
+      const get = await mw.fetch(new Request('http://component.test/anything'));
+      const got = { status: get.status, middleware: get.headers.get('x-middleware'), method: get.headers.get('x-echo-method'), body: await get.text() };
+      // 16 MiB made lazily: after its first 1 MiB the body waits for the response's first bytes,
+      // which cannot come if anything on the way (either worker, or the port between) buffers it.
+      const total = 16 << 20;
+      const chunk = 1 << 20;
+      let sent = 0;
+      let firstBack;
+      const backYet = new Promise((res) => { firstBack = res; });
+      const body = new ReadableStream({
+        async pull(c) {
+          if (sent === chunk) await backYet;
+          if (sent >= total) { c.close(); return; }
+          const b = new Uint8Array(chunk);
+          for (let i = 0; i < chunk; i += 4096) b[i] = (sent + i) % 251;
+          c.enqueue(b);
+          sent += chunk;
+        },
+      });
+      const res = await mw.fetch(new Request('http://component.test/echo', { method: 'POST', body, duplex: 'half' }));
+      const reader = res.body.getReader();
+      let n = 0;
+      let sum = 0;
+      let sentAtFirst = -1;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (sentAtFirst < 0) { sentAtFirst = sent; firstBack(); }
+        for (let i = 0; i < value.length; i++) sum = (sum + value[i]) % 1000000007;
+        n += value.length;
+      }
+      let want = 0;
+      for (let o = 0; o < total; o += chunk) for (let i = 0; i < chunk; i += 4096) want = (want + (o + i) % 251) % 1000000007;
+      const post = { status: res.status, middleware: res.headers.get('x-middleware'), method: res.headers.get('x-echo-method'), n, sum, want, sentAtFirst };
+      // The wired handler's worker ends: the next request's handler import gets an error-code.
+      echo.terminate();
+      await new Promise((res) => setTimeout(res, 300)); // terminate() gives the worker 250 ms to dispose
+      const t0 = performance.now();
+      const after = await mw.fetch(new Request('http://component.test/after'));
+      const gone = { status: after.status, text: await after.text(), ms: performance.now() - t0 };
+      const notHandle = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm', { http: { handler: { fetch: () => null } } }).then(() => 'loaded', (e) => `${e.name}: ${e.message}`);
+      return { got, post, gone, notHandle };
+    } finally {
+      mw.terminate();
+      echo.terminate();
+    }
+  });
+  assert.deepEqual(r.got, { status: 200, middleware: 'seen', method: 'GET', body: '' });
+  assert.equal(r.post.status, 200);
+  assert.equal(r.post.middleware, 'seen');
+  assert.equal(r.post.method, 'POST');
+  assert.equal(r.post.n, 16 << 20);
+  assert.equal(r.post.sum, r.post.want);
+  assert.ok(r.post.sentAtFirst < 16 << 20, `the response began only after the whole request body (${r.post.sentAtFirst} bytes) was made`);
+  assert.equal(r.gone.status, 500);
+  assert.match(r.gone.text, /internal-error/);
+  assert.match(r.notHandle, /^GrantError: http\.handler must be a component handle from loadComponent/);
+});
+
+test('serveFromServiceWorker: a navigation under the scope and a POST get the component\'s answers; no page holding it is a 503; unregistered, the network answers', async () => {
+  const scope = await page.evaluate(async () => {
+    const lib = await import('/src/index.ts');
+    globalThis.served = await lib.serveFromServiceWorker('/test/fixtures/build/http-echo.wasm', { scope: '/served/' });
+    return globalThis.served.registration.scope;
+  });
+  assert.equal(scope, `${url}/served/`);
+  const tab = await context.newPage();
+  try {
+    const nav = await tab.goto(`${url}/served/hello?x=1`);
+    assert.equal(nav.status(), 200);
+    assert.equal(nav.headers()['x-echo-method'], 'GET');
+    assert.equal(await tab.evaluate(() => location.pathname + location.search), '/served/hello?x=1');
+    // The navigated tab is controlled: its fetches under the scope go to the component too.
+    const post = await tab.evaluate(async () => {
+      const body = new Uint8Array(4 << 20);
+      for (let i = 0; i < body.length; i++) body[i] = i % 251;
+      const res = await fetch('/served/echo', { method: 'POST', body });
+      const back = new Uint8Array(await res.arrayBuffer());
+      let same = back.length === body.length;
+      for (let i = 0; same && i < back.length; i++) same = back[i] === body[i];
+      return { status: res.status, method: res.headers.get('x-echo-method'), n: back.length, same, text: await (await fetch('/served/t', { method: 'PUT', body: 'hello from the page' })).text() };
+    });
+    assert.deepEqual(post, { status: 200, method: 'POST', n: 4 << 20, same: true, text: 'hello from the page' });
+    // The component's worker ends: nothing holds the component, and the answer says why.
+    await page.evaluate(() => globalThis.served.handle.terminate());
+    const down = await tab.evaluate(async () => { const r = await fetch('/served/again'); return { status: r.status, text: await r.text() }; });
+    assert.equal(down.status, 503);
+    assert.match(down.text, /holds the component/);
+    await page.evaluate(() => globalThis.served.close());
+    const fresh = await context.newPage();
+    await fresh.goto(`${url}/test/pages/blank.html`);
+    const later = await fresh.evaluate(async () => {
+      const r = await fetch('/served/hello');
+      return { registrations: (await navigator.serviceWorker.getRegistrations()).length, status: r.status, method: r.headers.get('x-echo-method') };
+    });
+    assert.deepEqual(later, { registrations: 0, status: 404, method: null });
+    await fresh.close();
+  } finally {
+    await tab.close();
+  }
 });
