@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { launchBrowser, startServer } from '../../scripts/lib/browser.mjs';
 
-let server, url, browser, context, page, api, apiAuthority;
+let server, url, browser, page, api, apiAuthority;
 
 const CORS = {
   'access-control-allow-origin': '*', 'access-control-allow-headers': '*',
@@ -45,8 +45,7 @@ before(async () => {
   await new Promise((r) => api.listen(0, '127.0.0.1', r));
   apiAuthority = `127.0.0.1:${api.address().port}`;
   browser = await launchBrowser();
-  context = await browser.newContext(); // its pages share a Service Worker
-  page = await context.newPage();
+  page = await browser.newPage();
   page.on('pageerror', (e) => console.error('[page error]', e.message));
   await page.goto(`${url}/test/pages/blank.html`);
 });
@@ -232,45 +231,72 @@ test('the middleware world: an imported handler wired to another component\'s ex
   assert.match(r.notHandle, /^GrantError: http\.handler must be a component handle from loadComponent/);
 });
 
-test('serveFromServiceWorker: a navigation under the scope and a POST get the component\'s answers; no page holding it is a 503; unregistered, the network answers', async () => {
-  const scope = await page.evaluate(async () => {
-    const lib = await import('/src/index.ts');
-    globalThis.served = await lib.serveFromServiceWorker('/test/fixtures/build/http-echo.wasm', { scope: '/served/' });
-    return globalThis.served.registration.scope;
+/** In `p`: serve http-echo from a Service Worker under /served/ (kept as globalThis.served). */
+const serveEcho = (p) => p.evaluate(async () => {
+  const lib = await import('/src/index.ts');
+  globalThis.served = await lib.serveFromServiceWorker('/test/fixtures/build/http-echo.wasm', { scope: '/served/' });
+  return globalThis.served.registration.scope;
+});
+/** In `p`: fetch a URL, giving status, x-echo-method and text. */
+const fetchIn = (p, path, init) => p.evaluate(async ({ path, init }) => {
+  const r = await fetch(path, init);
+  return { status: r.status, method: r.headers.get('x-echo-method'), text: await r.text() };
+}, { path, init });
+
+test('serveFromServiceWorker: a navigation under the scope and a POST get the component\'s answers, after the Service Worker restarts too; its worker ended or no page open is a 503; close() unregisters', async () => {
+  // A context of its own: its pages share the Service Worker, and no other page is open.
+  const context = await browser.newContext();
+  const holder = await context.newPage();
+  await holder.goto(`${url}/test/pages/blank.html`);
+  assert.equal(await serveEcho(holder), `${url}/served/`);
+  let tab = await context.newPage();
+  const nav = await tab.goto(`${url}/served/hello?x=1`);
+  assert.equal(nav.status(), 200);
+  assert.equal(nav.headers()['x-echo-method'], 'GET');
+  assert.equal(await tab.evaluate(() => location.pathname + location.search), '/served/hello?x=1');
+  // The navigated tab is controlled: its fetches under the scope go to the component too.
+  const post = await tab.evaluate(async () => {
+    const body = new Uint8Array(4 << 20);
+    for (let i = 0; i < body.length; i++) body[i] = i % 251;
+    const res = await fetch('/served/echo', { method: 'POST', body });
+    const back = new Uint8Array(await res.arrayBuffer());
+    let same = back.length === body.length;
+    for (let i = 0; same && i < back.length; i++) same = back[i] === body[i];
+    return { status: res.status, method: res.headers.get('x-echo-method'), n: back.length, same };
   });
-  assert.equal(scope, `${url}/served/`);
-  const tab = await context.newPage();
-  try {
-    const nav = await tab.goto(`${url}/served/hello?x=1`);
-    assert.equal(nav.status(), 200);
-    assert.equal(nav.headers()['x-echo-method'], 'GET');
-    assert.equal(await tab.evaluate(() => location.pathname + location.search), '/served/hello?x=1');
-    // The navigated tab is controlled: its fetches under the scope go to the component too.
-    const post = await tab.evaluate(async () => {
-      const body = new Uint8Array(4 << 20);
-      for (let i = 0; i < body.length; i++) body[i] = i % 251;
-      const res = await fetch('/served/echo', { method: 'POST', body });
-      const back = new Uint8Array(await res.arrayBuffer());
-      let same = back.length === body.length;
-      for (let i = 0; same && i < back.length; i++) same = back[i] === body[i];
-      return { status: res.status, method: res.headers.get('x-echo-method'), n: back.length, same, text: await (await fetch('/served/t', { method: 'PUT', body: 'hello from the page' })).text() };
-    });
-    assert.deepEqual(post, { status: 200, method: 'POST', n: 4 << 20, same: true, text: 'hello from the page' });
-    // The component's worker ends: nothing holds the component, and the answer says why.
-    await page.evaluate(() => globalThis.served.handle.terminate());
-    const down = await tab.evaluate(async () => { const r = await fetch('/served/again'); return { status: r.status, text: await r.text() }; });
-    assert.equal(down.status, 503);
-    assert.match(down.text, /holds the component/);
-    await page.evaluate(() => globalThis.served.close());
-    const fresh = await context.newPage();
-    await fresh.goto(`${url}/test/pages/blank.html`);
-    const later = await fresh.evaluate(async () => {
-      const r = await fetch('/served/hello');
-      return { registrations: (await navigator.serviceWorker.getRegistrations()).length, status: r.status, method: r.headers.get('x-echo-method') };
-    });
-    assert.deepEqual(later, { registrations: 0, status: 404, method: null });
-    await fresh.close();
-  } finally {
-    await tab.close();
-  }
+  assert.deepEqual(post, { status: 200, method: 'POST', n: 4 << 20, same: true });
+  // The browser stops the Service Worker (as it does an idle one): started again for the next
+  // fetch, it has no port, asks the open pages, and the holder hands it a new one.
+  const cdp = await context.newCDPSession(holder);
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  assert.deepEqual(await fetchIn(tab, '/served/t', { method: 'PUT', body: 'hello from the page' }), { status: 200, method: 'PUT', text: 'hello from the page' });
+  // The component's worker ends: no open page holds the component, and the answer says why.
+  await holder.evaluate(() => globalThis.served.handle.terminate());
+  const down = await fetchIn(tab, '/served/again');
+  assert.equal(down.status, 503);
+  assert.match(down.text, /none of the 2 open page\(s\) holds the component/);
+  // No page of the origin open at all: a navigation gets the 503 that says so.
+  await tab.close();
+  await holder.close();
+  tab = await context.newPage();
+  const none = await tab.goto(`${url}/served/hello`);
+  assert.equal(none.status(), 503);
+  assert.match(await none.text(), /no page holding the component is open/);
+  await tab.close();
+  // Served again, then closed: the registration is gone, and the network answers.
+  const again = await context.newPage();
+  await again.goto(`${url}/test/pages/blank.html`);
+  await serveEcho(again);
+  assert.deepEqual(await fetchIn(again, '/served/x'), { status: 404, method: null, text: '' }); // not controlled: not its scope
+  tab = await context.newPage();
+  assert.equal((await tab.goto(`${url}/served/y`)).headers()['x-echo-method'], 'GET');
+  await tab.close();
+  await again.evaluate(() => globalThis.served.close());
+  const fresh = await context.newPage();
+  await fresh.goto(`${url}/test/pages/blank.html`);
+  const later = await fresh.evaluate(async () => ({ registrations: (await navigator.serviceWorker.getRegistrations()).length }));
+  assert.deepEqual(later, { registrations: 0 });
+  assert.deepEqual(await fetchIn(fresh, '/served/hello'), { status: 404, method: null, text: '' });
+  await context.close();
 });
