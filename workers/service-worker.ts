@@ -84,10 +84,10 @@ async function answer(e: FetchEvent): Promise<Response> {
   }
   let out = NO_BODY.has(r.status) ? null : r.body;
   if (!out) void r.body?.cancel().catch(() => {});
+  let done = () => {};
   // This worker lives while the body streams (the browser may stop an idle one).
   if (out) {
     const reader = out.getReader();
-    let done!: () => void;
     e.waitUntil(new Promise<void>((res) => { done = res; }));
     out = new ReadableStream<Uint8Array>({
       async pull(c) {
@@ -102,6 +102,8 @@ async function answer(e: FetchEvent): Promise<Response> {
   try {
     return new Response(out, { status: r.status, headers: r.headers });
   } catch (err) {
+    done();
+    void out?.cancel().catch(() => {});
     return text(502, `wasip3-web: the component's response is not one a browser can give: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
