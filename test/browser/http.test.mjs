@@ -212,8 +212,12 @@ test('the middleware world: an imported handler wired to another component\'s ex
       const t0 = performance.now();
       const after = await mw.fetch(new Request('http://component.test/after'));
       const gone = { status: after.status, text: await after.text(), ms: performance.now() - t0 };
+      // Nothing wired and nothing granted: the import sends on as the client does, and is denied.
+      const lone = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm');
+      const unwired = await (await lone.fetch(new Request('http://component.test/'))).text();
+      lone.terminate();
       const notHandle = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm', { http: { handler: { fetch: () => null } } }).then(() => 'loaded', (e) => `${e.name}: ${e.message}`);
-      return { got, post, gone, notHandle };
+      return { got, post, gone, unwired, notHandle };
     } finally {
       mw.terminate();
       echo.terminate();
@@ -227,7 +231,8 @@ test('the middleware world: an imported handler wired to another component\'s ex
   assert.equal(r.post.sum, r.post.want);
   assert.ok(r.post.sentAtFirst < 16 << 20, `the response began only after the whole request body (${r.post.sentAtFirst} bytes) was made`);
   assert.equal(r.gone.status, 500);
-  assert.match(r.gone.text, /internal-error/);
+  assert.match(r.gone.text, /internal-error: next handler: error 7\b/); // connection-terminated
+  assert.match(r.unwired, /internal-error: next handler: error 15\b/); // HTTP-request-denied
   assert.match(r.notHandle, /^GrantError: http\.handler must be a component handle from loadComponent/);
 });
 
