@@ -49,7 +49,8 @@ export function borrow(callback: (chunk: Uint8Array) => void | Promise<void>): B
 }
 
 /** Options of loadComponent: what the component sees, where its output goes, and what it is
- * granted (Grants: keyvalue buckets, messaging topics, preopens, http origins, sockets). */
+ * granted (Grants: keyvalue buckets, messaging topics, preopens, http origins and a wired handler,
+ * sockets). */
 export interface LoadOptions extends Grants {
   /** The component's arguments (wasi:cli/environment get-arguments). */
   args?: string[];
