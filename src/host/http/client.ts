@@ -96,7 +96,7 @@ async function trailersOf(t: PromiseLike<unknown>): Promise<TrailersResult> {
 }
 
 /** Let go of a guest's future (read or not). */
-function dropFuture(t: PromiseLike<unknown>): void {
+export function dropFuture(t: PromiseLike<unknown>): void {
   if (t instanceof FutureReader && !t.shared.dropped) t.shared.drop();
 }
 

@@ -9,7 +9,7 @@ import type { Instance } from '../../runtime/index.js';
 import { StreamReader } from '../../runtime/index.js';
 import type { ComponentState } from '../state.js';
 import { HandlerClient, HandlerGone } from '../../channel/handler-port.js';
-import { requestUrl, send } from './client.js';
+import { dropFuture, requestUrl, send } from './client.js';
 import { Fields, Request, Response, Transmission, err, methodName, methodOf, ok, type ErrorCode, type Result, type TrailersResult } from './types.js';
 
 /** A request as the host receives it to serve. */
@@ -101,7 +101,8 @@ function outgoing(req: Request): ServedRequest {
   // Handler to handler, a request needs no authority (the wired handler sees localhost then).
   const url = req.authority ? requestUrl(req) : new URL(req.pathWithQuery || '/', `${req.scheme?.tag === 'HTTPS' ? 'https' : 'http'}://localhost`);
   const [body, trailers] = req.takeBody(null);
-  void Promise.resolve(trailers).catch(() => {});
+  // Read (so a guest writing its trailers is not left waiting) and let go.
+  void Promise.resolve(trailers).then(() => dropFuture(trailers), () => dropFuture(trailers));
   const stream = body instanceof StreamReader ? body.toReadableStream(CHUNK) : body;
   return { method: methodName(req.method), url: url.href, headers: req.headers.pairs(), body: stream };
 }
