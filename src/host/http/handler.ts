@@ -96,7 +96,7 @@ function noBody(res: Response, out: ReadableStream<Uint8Array>): null {
 }
 
 /** A request resource as the wired handler receives it: its body streams as the guest writes
- * it. (A page's Request has no trailers, and neither has this: the guest's are not read.) */
+ * it. Trailers do not cross (a page's Request has none either). */
 function outgoing(req: Request): ServedRequest {
   // Handler to handler, a request needs no authority (the wired handler sees localhost then).
   const url = req.authority ? requestUrl(req) : new URL(req.pathWithQuery || '/', `${req.scheme?.tag === 'HTTPS' ? 'https' : 'http'}://localhost`);
@@ -113,7 +113,7 @@ async function forward(client: HandlerClient, req: Request): Promise<Result<Resp
   let sreq: ServedRequest;
   try {
     sreq = outgoing(req);
-  } catch (e) {
+  } catch {
     const code: ErrorCode = { tag: 'HTTP-request-URI-invalid' };
     req.sent.finish(err(code));
     return err(code);
@@ -145,7 +145,7 @@ function endsWith(body: ReadableStream<Uint8Array>, settle: (t: TrailersResult) 
         const { done, value } = await reader.read();
         if (done) { ctrl.close(); settle(ok(undefined)); return; }
         ctrl.enqueue(value);
-      } catch (e) {
+      } catch {
         settle(err({ tag: 'connection-terminated' }));
         ctrl.close();
       }
