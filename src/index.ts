@@ -297,11 +297,12 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     const stop = () => { api[Comlink.releaseProxy](); worker.terminate(); };
     void Promise.race([api.dispose(), new Promise((r) => setTimeout(r, DISPOSE_MS))]).then(stop, stop);
   };
-  // A trap poisons the component: its worker is ended, and the error goes to the caller.
-  const guard = async <T>(p: Promise<T>): Promise<T> => {
+  // A trap poisons the component: its worker is ended, and the error goes to the caller. The
+  // call starts only if the component is still there (an ended one's proxy is released).
+  const guard = async <T>(start: () => Promise<T>): Promise<T> => {
     if (terminated) throw new ComponentError('terminated', 'the component was terminated');
     try {
-      return await Promise.race([p, failure]);
+      return await Promise.race([start(), failure]);
     } catch (e) {
       const err = fromWire(e);
       if (err instanceof ComponentError && err.kind === 'trap') terminate();
@@ -323,8 +324,8 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
   const window = options.streamWindow ?? DEFAULT_STREAM_WINDOW;
   const call = (path: string[], args: unknown[], future = false) => {
     setPageWindow(window);
-    if (future) return futureResult((port) => guard(api.call(path, args, Comlink.transfer(port, [port]))));
-    return guard(api.call(path, args));
+    if (future) return futureResult((port) => guard(() => api.call(path, args, Comlink.transfer(port, [port]))));
+    return guard(() => api.call(path, args));
   };
   const exports: ComponentExports = {};
   for (const info of infos) {
@@ -344,7 +345,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     exports: exports as Exports,
     ...pipes,
     async run() {
-      const r = await guard(api.run());
+      const r = await guard(() => api.run());
       await outputDone;
       return r;
     },
@@ -356,15 +357,15 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
         body = ch.port2;
       }
       const wire = { method: request.method, url: request.url, headers: [...request.headers] as [string, string][], body };
-      const r = await guard(api.http(Comlink.transfer(wire, body ? [body] : [])));
+      const r = await guard(() => api.http(Comlink.transfer(wire, body ? [body] : [])));
       return new Response(r.body ? portReadable(r.body, ended.signal) : null, { status: r.status, headers: r.headers });
     },
     terminate,
-    streamStats: () => guard(api.streamStats()),
+    streamStats: () => guard(() => api.streamStats()),
   };
   handlerPorts.set(handle, async () => {
     const ch = new MessageChannel();
-    await guard(api.serveHandler(Comlink.transfer(ch.port2, [ch.port2])));
+    await guard(() => api.serveHandler(Comlink.transfer(ch.port2, [ch.port2])));
     return ch.port1;
   });
   return handle;

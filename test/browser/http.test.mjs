@@ -236,6 +236,28 @@ test('the middleware world: an imported handler wired to another component\'s ex
   assert.match(r.notHandle, /^GrantError: http\.handler must be a component handle from loadComponent/);
 });
 
+test('a wired handler that traps: the middleware gets its error-code, and the trapped component is ended as for a trap in its own call', async () => {
+  const r = await page.evaluate(async () => {
+    const lib = await import('/src/index.ts');
+    const events = [];
+    const trapper = await lib.loadComponent('/test/fixtures/build/http-trap.wasm', { onEvent: (e) => events.push(e.type) });
+    const mw = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm', { http: { handler: trapper } });
+    try {
+      const res = await mw.fetch(new Request('http://component.test/'));
+      const first = { status: res.status, text: await res.text() };
+      const after = await trapper.fetch(new Request('http://component.test/')).then(() => 'answered', (e) => `${e.kind}: ${e.message}`);
+      return { first, events, after };
+    } finally {
+      mw.terminate();
+      trapper.terminate();
+    }
+  });
+  assert.equal(r.first.status, 500);
+  assert.match(r.first.text, /internal-error: next handler: error 38\b/); // the trap, as internal-error
+  assert.deepEqual(r.events, ['handler-trap']);
+  assert.match(r.after, /^(trap|terminated): /);
+});
+
 /** In `p`: serve http-echo from a Service Worker under /served/ (kept as globalThis.served). */
 const serveEcho = (p) => p.evaluate(async () => {
   const lib = await import('/src/index.ts');
