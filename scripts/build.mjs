@@ -28,6 +28,13 @@ const worker = await esbuild({
   sourcemap: true, target: 'es2022', legalComments: 'none', logLevel: 'error',
 });
 
+// The Service Worker of serveFromServiceWorker: one self-contained module (a Service Worker may
+// not import() chunks), outside the size budget: only pages that serve from it load it.
+await esbuild({
+  entryPoints: { 'service-worker': join(root, 'workers/service-worker.ts') }, outdir: join(root, 'dist'),
+  bundle: true, format: 'esm', minify: true, sourcemap: true, target: 'es2022', legalComments: 'none', logLevel: 'error',
+});
+
 // The page API with esbuild, which leaves `new Worker(new URL('./component-worker.js',
 // import.meta.url))` as written: the form an app's bundler (Vite, webpack 5) recognises and
 // rewrites to the worker it emits. (Vite's own build would try to bundle the worker here.)
@@ -48,4 +55,4 @@ await esbuild({
 });
 // Type declarations for every entry (dist/types/src/...).
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-console.log('built dist/wasip3-web.js, dist/component-worker.js, dist/wasip3-web.iife.js, dist/runtime.js, dist/vite.js, dist/types/');
+console.log('built dist/wasip3-web.js, dist/component-worker.js, dist/service-worker.js, dist/wasip3-web.iife.js, dist/runtime.js, dist/vite.js, dist/types/');

@@ -1,15 +1,15 @@
 // wasip3-web: run a WASI 0.3 component in a Web Worker from a web page.
 import * as Comlink from 'comlink';
 import { PortWriter, portReadable, portReceive, pumpToPort } from './channel/byte-port.js';
-import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, StreamStats, WireError } from './channel/protocol.js';
-import { checkGrants, type Grants } from './host/grants.js';
+import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, ServiceWorkerMessage, StreamStats, WireError } from './channel/protocol.js';
+import { GrantError, checkGrants, type Grants } from './host/grants.js';
 import { network } from './page/network.js';
 import { compileCoreModules, fetchComponent } from './page/source.js';
 import { futureResult, setPageWindow } from './channel/page-ends.js';
 import { DEFAULT_STREAM_WINDOW } from './channel/ends.js';
 
 export type { Progress, LoadPhase, ErrorKind, HostEvent, StreamStats } from './channel/protocol.js';
-export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant } from './host/grants.js';
+export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant, HttpHandlerSource } from './host/grants.js';
 export { GrantError } from './host/grants.js';
 export { openBucket, type KeyvalueBucket, type BucketChange, type OpenBucketOptions } from './page/keyvalue.js';
 export { openDirectory, type PageDirectory, type DirectoryEntry } from './page/filesystem.js';
@@ -49,7 +49,8 @@ export function borrow(callback: (chunk: Uint8Array) => void | Promise<void>): B
 }
 
 /** Options of loadComponent: what the component sees, where its output goes, and what it is
- * granted (Grants: keyvalue buckets, messaging topics, preopens, http origins, sockets). */
+ * granted (Grants: keyvalue buckets, messaging topics, preopens, http origins and a wired handler,
+ * sockets). */
 export interface LoadOptions extends Grants {
   /** The component's arguments (wasi:cli/environment get-arguments). */
   args?: string[];
@@ -187,14 +188,29 @@ function stdinStream(stdin: LoadOptions['stdin']): ReadableStream<Uint8Array> {
   return new ReadableStream({ start(c) { if (bytes.byteLength) c.enqueue(bytes); c.close(); } });
 }
 
+/** For each handle loadComponent made: a new port on which its worker serves its exported
+ * wasi:http handler (src/channel/handler-port.ts), for the page to hand to a caller. */
+const handlerPorts = new WeakMap<object, () => Promise<MessagePort>>();
+
+/** A port serving the exported handler of `handle`, one of this page's component handles. */
+function handlerPortOf(handle: object, what: string): Promise<MessagePort> {
+  const open = handlerPorts.get(handle);
+  if (!open) throw new GrantError(`${what} must be a component handle from loadComponent`);
+  return open();
+}
+
 /** Load a WASI 0.3 (or 0.2) component into a new Web Worker and link it against the browser host.
  * Rejects with a ComponentError whose kind says why when it cannot. */
 export async function loadComponent<Exports = ComponentExports>(source: ComponentUrl<Exports> | ComponentSource, options: LoadOptions = {}): Promise<ComponentHandle<Exports>> {
+  const grants = checkGrants(options);
+  // The wired handler (the middleware world) is asked for its port before anything starts.
+  const wired = options.http?.handler ? await handlerPortOf(options.http.handler, 'http.handler') : null;
   const req: Partial<LoadRequest> = {
+    httpHandler: wired,
     args: options.args ?? [],
     env: Object.entries(options.env ?? {}),
     cwd: options.cwd ?? null,
-    grants: checkGrants(options),
+    grants,
     streamWindow: options.streamWindow ?? DEFAULT_STREAM_WINDOW,
   };
 
@@ -232,6 +248,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     void pumpToPort(stdinStream(options.stdin), new PortWriter(inp.port1));
   }
   transfer.push(req.bytes);
+  if (wired) transfer.push(wired);
   // Ending the worker (terminate(), a trap, a failed load) ends its output too: a pipe or a
   // WritableStream errors, and nothing waits for an end that cannot come.
   const ended = new AbortController();
@@ -280,11 +297,12 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     const stop = () => { api[Comlink.releaseProxy](); worker.terminate(); };
     void Promise.race([api.dispose(), new Promise((r) => setTimeout(r, DISPOSE_MS))]).then(stop, stop);
   };
-  // A trap poisons the component: its worker is ended, and the error goes to the caller.
-  const guard = async <T>(p: Promise<T>): Promise<T> => {
+  // A trap poisons the component: its worker is ended, and the error goes to the caller. The
+  // call starts only if the component is still there (an ended one's proxy is released).
+  const guard = async <T>(start: () => Promise<T>): Promise<T> => {
     if (terminated) throw new ComponentError('terminated', 'the component was terminated');
     try {
-      return await Promise.race([p, failure]);
+      return await Promise.race([start(), failure]);
     } catch (e) {
       const err = fromWire(e);
       if (err instanceof ComponentError && err.kind === 'trap') terminate();
@@ -306,8 +324,8 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
   const window = options.streamWindow ?? DEFAULT_STREAM_WINDOW;
   const call = (path: string[], args: unknown[], future = false) => {
     setPageWindow(window);
-    if (future) return futureResult((port) => guard(api.call(path, args, Comlink.transfer(port, [port]))));
-    return guard(api.call(path, args));
+    if (future) return futureResult((port) => guard(() => api.call(path, args, Comlink.transfer(port, [port]))));
+    return guard(() => api.call(path, args));
   };
   const exports: ComponentExports = {};
   for (const info of infos) {
@@ -322,12 +340,12 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     }
   }
 
-  return {
+  const handle: ComponentHandle<Exports> = {
     // Their types come from the component itself (ComponentUrl); the values are built above.
     exports: exports as Exports,
     ...pipes,
     async run() {
-      const r = await guard(api.run());
+      const r = await guard(() => api.run());
       await outputDone;
       return r;
     },
@@ -339,10 +357,92 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
         body = ch.port2;
       }
       const wire = { method: request.method, url: request.url, headers: [...request.headers] as [string, string][], body };
-      const r = await guard(api.http(Comlink.transfer(wire, body ? [body] : [])));
+      const r = await guard(() => api.http(Comlink.transfer(wire, body ? [body] : [])));
       return new Response(r.body ? portReadable(r.body, ended.signal) : null, { status: r.status, headers: r.headers });
     },
     terminate,
-    streamStats: () => guard(api.streamStats()),
+    streamStats: () => guard(() => api.streamStats()),
+  };
+  handlerPorts.set(handle, async () => {
+    const ch = new MessageChannel();
+    await guard(() => api.serveHandler(Comlink.transfer(ch.port2, [ch.port2])));
+    return ch.port1;
+  });
+  return handle;
+}
+
+/** Options of serveFromServiceWorker: the Service Worker's scope, its script, and the
+ * component's own (LoadOptions). */
+export interface ServeOptions extends LoadOptions {
+  /** The URLs the Service Worker answers: those under this path ('/app/'), relative to the page. */
+  scope: string;
+  /** The Service Worker script (default: service-worker.js beside this module). It must be
+   * served from the scope's folder or above it, or with a `Service-Worker-Allowed` header. */
+  serviceWorkerUrl?: string | URL;
+}
+
+/** A component that answers a Service Worker's fetches (serveFromServiceWorker). */
+export interface ServiceWorkerServer<Exports = ComponentExports> {
+  /** The component, in this page's worker. */
+  readonly handle: ComponentHandle<Exports>;
+  readonly registration: ServiceWorkerRegistration;
+  /** Unregister the Service Worker, stop answering it, and terminate the component. */
+  close(): Promise<void>;
+}
+
+/** The Service Worker's state once it is activated. */
+function activated(reg: ServiceWorkerRegistration): Promise<ServiceWorker> {
+  const sw = reg.installing ?? reg.waiting ?? reg.active;
+  if (!sw) return Promise.reject(new Error('the Service Worker registration has no worker'));
+  if (sw.state === 'activated') return Promise.resolve(sw);
+  return new Promise((resolve, reject) => {
+    sw.addEventListener('statechange', () => {
+      if (sw.state === 'activated') resolve(sw);
+      else if (sw.state === 'redundant') reject(new Error('the Service Worker failed to install (redundant)'));
+    });
+  });
+}
+
+/** Load a component that exports wasi:http/handler@0.3.x, and register a Service Worker that
+ * answers every fetch under `scope` (navigations too) with it, bodies streaming both ways.
+ * The component runs in this page's worker (a Service Worker cannot start one): the Service
+ * Worker forwards each request straight to that worker on a port this page introduces, and
+ * asks open pages for a new one when it has none (it was stopped and restarted). With no page
+ * holding the component open, requests get a 503 that says so. */
+export async function serveFromServiceWorker<Exports = ComponentExports>(source: ComponentUrl<Exports> | ComponentSource, options: ServeOptions): Promise<ServiceWorkerServer<Exports>> {
+  const container = globalThis.navigator?.serviceWorker;
+  if (!container) throw new ComponentError('error', 'Service Workers are not available here (they need a secure context: https or localhost)');
+  const { scope, serviceWorkerUrl, ...load } = options;
+  const handle = await loadComponent<Exports>(source, load);
+  let registration: ServiceWorkerRegistration;
+  try {
+    const first = await handlerPortOf(handle, 'the handle'); // fails early if nothing is exported
+    // Beside the component worker (the script-tag build has no import.meta: setWorkerUrl).
+    const url = serviceWorkerUrl ?? new URL('./service-worker.js', defaultWorkerUrl ? new URL(defaultWorkerUrl, location.href) : import.meta.url);
+    registration = await container.register(url, { scope, type: 'module', updateViaCache: 'none' });
+    const sw = await activated(registration);
+    sw.postMessage({ type: 'wasip3-http-handler', port: first } satisfies ServiceWorkerMessage, [first]);
+  } catch (e) {
+    handle.terminate();
+    throw e;
+  }
+  // The Service Worker asks again once it has lost its port: answer it from here.
+  const onMessage = (e: MessageEvent<ServiceWorkerMessage>) => {
+    if (e.data?.type !== 'wasip3-http-connect' || e.data.scope !== registration.scope || !(e.source instanceof ServiceWorker)) return;
+    const to = e.source;
+    handlerPortOf(handle, 'the handle').then((port) => {
+      to.postMessage({ type: 'wasip3-http-handler', port } satisfies ServiceWorkerMessage, [port]);
+    }, () => {});
+  };
+  container.addEventListener('message', onMessage);
+  container.startMessages();
+  return {
+    handle,
+    registration,
+    async close() {
+      container.removeEventListener('message', onMessage);
+      await registration.unregister().catch(() => false);
+      handle.terminate();
+    },
   };
 }

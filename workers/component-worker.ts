@@ -16,6 +16,8 @@ import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, HttpRequestW
 let instance: Instance | null = null;
 let hosts: PackageHost[] = [];
 let outputs: PortWriter[] = [];
+/** Tells the page something (HostEvent), once loaded. */
+let emit: (e: HostEvent) => void = () => {};
 
 function sink(port: MessagePort): ByteSink {
   const w = new PortWriter(port);
@@ -78,6 +80,7 @@ const api: ComponentWorkerApi = {
   load: (req: LoadRequest, onProgress?: (p: Progress) => void, onEvent?: (e: HostEvent) => void) => typed(async () => {
     // Streams and futures in calls cross as ports (src/channel/worker-ends.ts).
     configureEnds({ window: req.streamWindow, emit: onEvent ? (e) => { void onEvent(e); } : undefined });
+    if (onEvent) emit = (e) => { void onEvent(e); };
     const bytes = new Uint8Array(req.bytes);
     const compiled = await compileComponent(bytes, req.modules);
     onProgress?.({ phase: 'compile', loaded: bytes.byteLength, total: bytes.byteLength });
@@ -90,6 +93,7 @@ const api: ComponentWorkerApi = {
       stderr: sink(req.stderr),
       grants: req.grants,
       network: req.network ?? null,
+      httpHandler: req.httpHandler ?? null,
       emit: onEvent ? (e) => { void onEvent(e); } : undefined,
     });
     onProgress?.({ phase: 'instantiate', loaded: 0, total: 1 });
@@ -145,6 +149,20 @@ const api: ComponentWorkerApi = {
     const ch = new MessageChannel();
     void pumpToPort(r.body, new PortWriter(ch.port1));
     return Comlink.transfer({ status: r.status, headers: r.headers, body: ch.port2 }, [ch.port2]);
+  }),
+
+  // The exported handler on a port of its own, for a caller the page introduces (another
+  // component's worker, a Service Worker). A trap ends the component as a trap in a call does.
+  serveHandler: (port: MessagePort) => typed(async () => {
+    const inst = instance;
+    if (!inst) throw new Error('no component loaded');
+    const { serve: serveHttp, servedExport, serveHandlerPort } = await import('../src/host/http/index.js');
+    const name = await servedExport(inst);
+    if (!name) throw new LinkError(`the component exports no wasi:http/handler@0.3.x (nor incoming-handler@0.2.x); its exports: ${[...inst.exports.keys()].join(', ') || 'none'}`);
+    serveHandlerPort(port, (req) => serveHttp(inst, req).catch((e: unknown) => {
+      if (e instanceof Trap) emit({ type: 'handler-trap', export: `${name}#handle`, message: e.message });
+      throw e;
+    }));
   }),
 };
 

@@ -46,12 +46,20 @@ const servingDist = {
 
 /** Under a dev server the page API is TypeScript source, and its worker URL
  * (`new URL('./component-worker.js', import.meta.url)` in src/index.ts, which is
- * dist/component-worker.js once built) names the worker's source instead. */
+ * dist/component-worker.js once built) names the worker's source instead; likewise its
+ * Service Worker's (service-worker.js). */
 export const devWorker = {
   name: 'wasip3-web-dev-worker',
   configureServer(server) {
     server.middlewares.use((req, res, next) => {
       const [path, query = ''] = (req.url ?? '').split('?');
+      // The Service Worker (serveFromServiceWorker): a registration may not follow a redirect,
+      // so it is served in place; any scope on this server may be its.
+      if (path === '/src/service-worker.js' || path === '/workers/service-worker.ts') {
+        req.url = `/workers/service-worker.ts${query ? `?${query}` : ''}`;
+        res.setHeader('Service-Worker-Allowed', '/');
+        return next();
+      }
       if (path !== '/src/component-worker.js') return next();
       res.statusCode = 302;
       res.setHeader('Location', `/workers/component-worker.ts${query ? `?${query}` : ''}`);

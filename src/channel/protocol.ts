@@ -67,6 +67,9 @@ export interface LoadRequest {
   network?: MessagePort | null;
   /** Bytes a stream handed out of this worker may have in flight (LoadOptions.streamWindow). */
   streamWindow?: number;
+  /** Another component's exported wasi:http handler (HandlerCall/HandlerReply), wired to this
+   * component's imported handler (HttpGrant.handler). */
+  httpHandler?: MessagePort | null;
 }
 
 /** A component export as the page sees it: a function, or an instance of functions; `future`
@@ -116,12 +119,36 @@ export interface ComponentWorkerApi {
   dispose(): Promise<void>;
   /** Serve one HTTP request with the component's exported wasi:http handler (ComponentHandle.fetch). */
   http(req: HttpRequestWire): Promise<HttpResponseWire>;
+  /** Serve the component's exported wasi:http handler on a port of its own (HandlerCall), for
+   * a caller the page introduces it to: another component's worker or a Service Worker. */
+  serveHandler(port: MessagePort): Promise<void>;
 }
 
 /** An HTTP request for the component's handler; the body, if any, on a byte port. */
 export interface HttpRequestWire { method: string; url: string; headers: [string, string][]; body: MessagePort | null }
 /** The handler's response; its body streams on a byte port as the component writes it. */
 export interface HttpResponseWire { status: number; headers: [string, string][]; body: MessagePort | null }
+
+// A component's exported wasi:http handler on a MessagePort of its own (src/channel/handler-port.ts),
+// which the page hands to its caller: another component's worker (the middleware world) or a
+// Service Worker (serveFromServiceWorker). Bodies travel on byte ports of their own, directly
+// between the two threads.
+
+/** Caller to handler: one request. */
+export type HandlerCall = { type: 'request'; id: number; request: HttpRequestWire };
+/** Handler to caller: a request's response or why it has none (a trap: the handler's component
+ * is gone), and, first, the Web Lock the serving thread holds while it lives ('watch'): once it
+ * is free, the handler is gone, and what is pending or streaming fails. */
+export type HandlerReply =
+  | { type: 'response'; id: number; response: HttpResponseWire }
+  | { type: 'error'; id: number; message: string }
+  | { type: 'watch'; lock: string };
+/** Between a page and the Service Worker of serveFromServiceWorker: the page hands it a handler
+ * port (at registration, and whenever asked); the Service Worker asks every window for one when
+ * it has none that lives (it was stopped and started again, or the handler's worker ended). */
+export type ServiceWorkerMessage =
+  | { type: 'wasip3-http-handler'; port: MessagePort }
+  | { type: 'wasip3-http-connect'; scope: string };
 
 // The loopback network of a page (src/page/network.ts) and a component's sockets
 // (src/host/sockets/net.ts), on the MessagePort a load request carries (LoadRequest.network).

@@ -63,11 +63,17 @@ function preopenProblem(g: unknown): string | null {
   return null;
 }
 
-/** wasi:http: the origins outgoing requests may reach ('*': any); others get
+/** A component's exported wasi:http handler, as the page holds it: a ComponentHandle from
+ * loadComponent (only its own handles are accepted). */
+export interface HttpHandlerSource { fetch(request: Request): Promise<Response> }
+
+/** wasi:http: the origins outgoing requests may reach ('*': any; none by default); others get
  * `HTTP-request-denied`. `proxy`: send requests through this endpoint instead of fetch() (the
  * CLI's --inherit-network: Node sends them, so the page's CORS rules do not apply and trailers
- * work). */
-export interface HttpGrant { origins: string[] | '*'; proxy?: string }
+ * work). `handler`: another component (its handle) whose exported wasi:http/handler answers
+ * this one's imported handler (the middleware world), worker to worker; without it, the
+ * imported handler sends requests on as wasi:http/client does. */
+export interface HttpGrant { origins?: string[] | '*'; proxy?: string; handler?: HttpHandlerSource }
 
 /** Everything a page may grant, as it crosses to the worker. */
 export interface Grants {
@@ -126,8 +132,11 @@ export function checkGrants(g: Grants): Grants {
     }
   }
   if (g.http !== undefined) {
-    if (g.http.origins !== '*' && !isStringList(g.http.origins)) throw new GrantError("http.origins must be a list of origins or '*'");
-    const origins = g.http.origins === '*' ? '*' as const : g.http.origins.map((o) => {
+    const given = g.http.origins ?? [];
+    if (given !== '*' && !isStringList(given)) throw new GrantError("http.origins must be a list of origins or '*'");
+    // The handler is not cloned: the page wires it (loadComponent), and the worker gets a port.
+    if (g.http.handler !== undefined && typeof g.http.handler?.fetch !== 'function') throw new GrantError('http.handler must be a component handle from loadComponent');
+    const origins = given === '*' ? '*' as const : given.map((o) => {
       try { return new URL(o).origin; } catch { throw new GrantError(`http.origins: ${JSON.stringify(o)} is not an origin (https://host[:port])`); }
     });
     if (g.http.proxy !== undefined && typeof g.http.proxy !== 'string') throw new GrantError('http.proxy must be a URL');

@@ -118,6 +118,8 @@ export interface StateInit {
   emit?: (event: HostEvent) => void;
   /** The page's loopback network (wasi:sockets), when sockets are granted. */
   network?: MessagePort | null;
+  /** Another component's exported wasi:http handler, wired to this one's import (HttpGrant.handler). */
+  httpHandler?: MessagePort | null;
 }
 
 /** One component's state, shared by every host package that serves it. */
@@ -132,6 +134,8 @@ export class ComponentState {
   readonly emit: (event: HostEvent) => void;
   /** The page's loopback network, if sockets are granted (src/host/sockets/net.ts). */
   readonly network: MessagePort | null;
+  /** Another component's exported wasi:http handler, if the page wired one (src/host/http/handler.ts). */
+  readonly httpHandler: MessagePort | null;
   /** The instance, once instantiated (handlers that call exports need it). */
   instance: Instance | null = null;
 
@@ -145,5 +149,6 @@ export class ComponentState {
     this.grants = init.grants;
     this.emit = init.emit ?? (() => {});
     this.network = init.network ?? null;
+    this.httpHandler = init.httpHandler ?? null;
   }
 }

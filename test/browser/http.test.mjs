@@ -255,3 +255,165 @@ test('a response body cut off midway: 0.3 sees its trailers fail, 0.2 its stream
   assert.equal(await get(any, apiAuthority, '/broken'), want);
   assert.equal(await get2(any, apiAuthority, '/broken'), want);
 });
+
+test('the middleware world: an imported handler wired to another component\'s export; bodies stream worker to worker; a gone handler is an error-code', async () => {
+  const r = await page.evaluate(async () => {
+    const lib = await import('/src/index.ts');
+    const echo = await lib.loadComponent('/test/fixtures/build/http-echo.wasm');
+    const mw = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm', { http: { handler: echo } });
+    try {
+      const get = await mw.fetch(new Request('http://component.test/anything'));
+      const got = { status: get.status, middleware: get.headers.get('x-middleware'), method: get.headers.get('x-echo-method'), body: await get.text() };
+      // 16 MiB made lazily: after its first 1 MiB the body waits for the response's first bytes,
+      // which cannot come if anything on the way (either worker, or the port between) buffers it.
+      const total = 16 << 20;
+      const chunk = 1 << 20;
+      let sent = 0;
+      let firstBack;
+      const backYet = new Promise((res) => { firstBack = res; });
+      const body = new ReadableStream({
+        async pull(c) {
+          if (sent === chunk) await backYet;
+          if (sent >= total) { c.close(); return; }
+          const b = new Uint8Array(chunk);
+          for (let i = 0; i < chunk; i += 4096) b[i] = (sent + i) % 251;
+          c.enqueue(b);
+          sent += chunk;
+        },
+      });
+      const res = await mw.fetch(new Request('http://component.test/echo', { method: 'POST', body, duplex: 'half' }));
+      const reader = res.body.getReader();
+      let n = 0;
+      let sum = 0;
+      let sentAtFirst = -1;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (sentAtFirst < 0) { sentAtFirst = sent; firstBack(); }
+        for (let i = 0; i < value.length; i++) sum = (sum + value[i]) % 1000000007;
+        n += value.length;
+      }
+      let want = 0;
+      for (let o = 0; o < total; o += chunk) for (let i = 0; i < chunk; i += 4096) want = (want + (o + i) % 251) % 1000000007;
+      const post = { status: res.status, middleware: res.headers.get('x-middleware'), method: res.headers.get('x-echo-method'), n, sum, want, sentAtFirst };
+      // The wired handler's worker ends: the next request's handler import gets an error-code.
+      echo.terminate();
+      await new Promise((res) => setTimeout(res, 300)); // terminate() gives the worker 250 ms to dispose
+      const t0 = performance.now();
+      const after = await mw.fetch(new Request('http://component.test/after'));
+      const gone = { status: after.status, text: await after.text(), ms: performance.now() - t0 };
+      // Nothing wired and nothing granted: the import sends on as the client does, and is denied.
+      const lone = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm');
+      const unwired = await (await lone.fetch(new Request('http://component.test/'))).text();
+      lone.terminate();
+      const notHandle = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm', { http: { handler: { fetch: () => null } } }).then(() => 'loaded', (e) => `${e.name}: ${e.message}`);
+      return { got, post, gone, unwired, notHandle };
+    } finally {
+      mw.terminate();
+      echo.terminate();
+    }
+  });
+  assert.deepEqual(r.got, { status: 200, middleware: 'seen', method: 'GET', body: '' });
+  assert.equal(r.post.status, 200);
+  assert.equal(r.post.middleware, 'seen');
+  assert.equal(r.post.method, 'POST');
+  assert.equal(r.post.n, 16 << 20);
+  assert.equal(r.post.sum, r.post.want);
+  assert.ok(r.post.sentAtFirst < 16 << 20, `the response began only after the whole request body (${r.post.sentAtFirst} bytes) was made`);
+  assert.equal(r.gone.status, 500);
+  assert.match(r.gone.text, /internal-error: next handler: error 7\b/); // connection-terminated
+  assert.match(r.unwired, /internal-error: next handler: error 15\b/); // HTTP-request-denied
+  assert.match(r.notHandle, /^GrantError: http\.handler must be a component handle from loadComponent/);
+});
+
+test('a wired handler that traps: the middleware gets its error-code, and the trapped component is ended as for a trap in its own call', async () => {
+  const r = await page.evaluate(async () => {
+    const lib = await import('/src/index.ts');
+    const events = [];
+    const trapper = await lib.loadComponent('/test/fixtures/build/http-trap.wasm', { onEvent: (e) => events.push(e.type) });
+    const mw = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm', { http: { handler: trapper } });
+    try {
+      const res = await mw.fetch(new Request('http://component.test/'));
+      const first = { status: res.status, text: await res.text() };
+      const after = await trapper.fetch(new Request('http://component.test/')).then(() => 'answered', (e) => `${e.kind}: ${e.message}`);
+      return { first, events, after };
+    } finally {
+      mw.terminate();
+      trapper.terminate();
+    }
+  });
+  assert.equal(r.first.status, 500);
+  assert.match(r.first.text, /internal-error: next handler: error 38\b/); // the trap, as internal-error
+  assert.deepEqual(r.events, ['handler-trap']);
+  assert.match(r.after, /^(trap|terminated): /);
+});
+
+/** In `p`: serve http-echo from a Service Worker under /served/ (kept as globalThis.served). */
+const serveEcho = (p) => p.evaluate(async () => {
+  const lib = await import('/src/index.ts');
+  globalThis.served = await lib.serveFromServiceWorker('/test/fixtures/build/http-echo.wasm', { scope: '/served/' });
+  return globalThis.served.registration.scope;
+});
+/** In `p`: fetch a URL, giving status, x-echo-method and text. */
+const fetchIn = (p, path, init) => p.evaluate(async ({ path, init }) => {
+  const r = await fetch(path, init);
+  return { status: r.status, method: r.headers.get('x-echo-method'), text: await r.text() };
+}, { path, init });
+
+test('serveFromServiceWorker: a navigation under the scope and a POST get the component\'s answers, after the Service Worker restarts too; its worker ended or no page open is a 503; close() unregisters', async () => {
+  // A context of its own: its pages share the Service Worker, and no other page is open.
+  const context = await browser.newContext();
+  const holder = await context.newPage();
+  await holder.goto(`${url}/test/pages/blank.html`);
+  assert.equal(await serveEcho(holder), `${url}/served/`);
+  let tab = await context.newPage();
+  const nav = await tab.goto(`${url}/served/hello?x=1`);
+  assert.equal(nav.status(), 200);
+  assert.equal(nav.headers()['x-echo-method'], 'GET');
+  assert.equal(await tab.evaluate(() => location.pathname + location.search), '/served/hello?x=1');
+  // The navigated tab is controlled: its fetches under the scope go to the component too.
+  const post = await tab.evaluate(async () => {
+    const body = new Uint8Array(4 << 20);
+    for (let i = 0; i < body.length; i++) body[i] = i % 251;
+    const res = await fetch('/served/echo', { method: 'POST', body });
+    const back = new Uint8Array(await res.arrayBuffer());
+    let same = back.length === body.length;
+    for (let i = 0; same && i < back.length; i++) same = back[i] === body[i];
+    return { status: res.status, method: res.headers.get('x-echo-method'), n: back.length, same };
+  });
+  assert.deepEqual(post, { status: 200, method: 'POST', n: 4 << 20, same: true });
+  // The browser stops the Service Worker (as it does an idle one): started again for the next
+  // fetch, it has no port, asks the open pages, and the holder hands it a new one.
+  const cdp = await context.newCDPSession(holder);
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  assert.deepEqual(await fetchIn(tab, '/served/t', { method: 'PUT', body: 'hello from the page' }), { status: 200, method: 'PUT', text: 'hello from the page' });
+  // The component's worker ends: no open page holds the component, and the answer says why.
+  await holder.evaluate(() => globalThis.served.handle.terminate());
+  const down = await fetchIn(tab, '/served/again');
+  assert.equal(down.status, 503);
+  assert.match(down.text, /none of the 2 open page\(s\) holds the component/);
+  // No page of the origin open at all: a navigation gets the 503 that says so.
+  await tab.close();
+  await holder.close();
+  tab = await context.newPage();
+  const none = await tab.goto(`${url}/served/hello`);
+  assert.equal(none.status(), 503);
+  assert.match(await none.text(), /no page holding the component is open/);
+  await tab.close();
+  // Served again, then closed: the registration is gone, and the network answers.
+  const again = await context.newPage();
+  await again.goto(`${url}/test/pages/blank.html`);
+  await serveEcho(again);
+  assert.deepEqual(await fetchIn(again, '/served/x'), { status: 404, method: null, text: '' }); // not controlled: not its scope
+  tab = await context.newPage();
+  assert.equal((await tab.goto(`${url}/served/y`)).headers()['x-echo-method'], 'GET');
+  await tab.close();
+  await again.evaluate(() => globalThis.served.close());
+  const fresh = await context.newPage();
+  await fresh.goto(`${url}/test/pages/blank.html`);
+  const later = await fresh.evaluate(async () => ({ registrations: (await navigator.serviceWorker.getRegistrations()).length }));
+  assert.deepEqual(later, { registrations: 0 });
+  assert.deepEqual(await fetchIn(fresh, '/served/hello'), { status: 404, method: null, text: '' });
+  await context.close();
+});

@@ -96,7 +96,7 @@ async function trailersOf(t: PromiseLike<unknown>): Promise<TrailersResult> {
 }
 
 /** Let go of a guest's future (read or not). */
-function dropFuture(t: PromiseLike<unknown>): void {
+export function dropFuture(t: PromiseLike<unknown>): void {
   if (t instanceof FutureReader && !t.shared.dropped) t.shared.drop();
 }
 
@@ -134,7 +134,7 @@ function watchBody(body: ReadableStream<Uint8Array>, url: URL, betweenMs: number
 function refusal(state: ComponentState, url: URL): Failure | null {
   const g = state.grants.http;
   if (!g) return { kind: 'denied', message: 'no http origins were granted' };
-  if (g.origins === '*' || g.origins.includes(url.origin)) return null;
+  if (g.origins === '*' || g.origins?.includes(url.origin)) return null;
   return { kind: 'denied', message: `${url.origin} is not granted` };
 }
 

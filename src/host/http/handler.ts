@@ -1,14 +1,16 @@
 // wasi:http/handler@0.3.0, both ways. Exported by the component: serve() turns a request from
 // the page (handle.fetch, the CLI's serve, a Service Worker) into a request resource, calls the
 // component's `handle`, and gives back its response with the body as a ReadableStream that
-// streams as the component writes it. Imported by the component (the middleware world): with
-// no other component wired to it, the import sends the request on as client.send does, under
-// the same grants.
+// streams as the component writes it. Imported by the component (the middleware world): the
+// handler the page wired to it (HttpGrant.handler: another component's export, in its own
+// worker) gets the request, bodies streaming worker to worker (src/channel/handler-port.ts);
+// with none wired, the request goes on as client.send sends it, under the same grants.
 import type { Instance } from '../../runtime/index.js';
 import { StreamReader } from '../../runtime/index.js';
 import type { ComponentState } from '../state.js';
-import { send } from './client.js';
-import { Fields, Request, Response, Transmission, methodOf, ok, type ErrorCode, type Result } from './types.js';
+import { HandlerClient, HandlerGone } from '../../channel/handler-port.js';
+import { dropFuture, requestUrl, send } from './client.js';
+import { Fields, Request, Response, Transmission, err, methodName, methodOf, ok, type ErrorCode, type Result, type TrailersResult } from './types.js';
 
 /** A request as the host receives it to serve. */
 export interface ServedRequest {
@@ -100,7 +102,69 @@ function noBody(res: Response, out: ReadableStream<Uint8Array>): null {
   return null;
 }
 
-/** The imported handler: with nothing wired to it, a request goes on as client.send sends it. */
+/** A request resource as the wired handler receives it: its body streams as the guest writes
+ * it. Trailers do not cross (a page's Request has none either). */
+function outgoing(req: Request): ServedRequest {
+  // Handler to handler, a request needs no authority (the wired handler sees localhost then).
+  const url = req.authority ? requestUrl(req) : new URL(req.pathWithQuery || '/', `${req.scheme?.tag === 'HTTPS' ? 'https' : 'http'}://localhost`);
+  const [body, trailers] = req.takeBody(null);
+  // Read (so a guest writing its trailers is not left waiting) and let go.
+  void Promise.resolve(trailers).then(() => dropFuture(trailers), () => dropFuture(trailers));
+  const stream = body instanceof StreamReader ? body.toReadableStream(CHUNK) : body;
+  return { method: methodName(req.method), url: url.href, headers: req.headers.pairs(), body: stream };
+}
+
+/** Call the wired handler: its response as a resource whose body streams from its worker. The
+ * handler gone (terminated, trapped) is connection-terminated; its error is internal-error. */
+async function forward(client: HandlerClient, req: Request): Promise<Result<Response, ErrorCode>> {
+  let sreq: ServedRequest;
+  try {
+    sreq = outgoing(req);
+  } catch {
+    const code: ErrorCode = { tag: 'HTTP-request-URI-invalid' };
+    req.sent.finish(err(code));
+    return err(code);
+  }
+  try {
+    const r = await client.fetch(sreq);
+    req.sent.finish(ok(undefined));
+    let settle!: (t: TrailersResult) => void;
+    const trailers = new Promise<TrailersResult>((res) => { settle = res; });
+    const body = r.body ? endsWith(r.body, settle) : undefined;
+    if (!body) settle(ok(undefined));
+    const res = new Response(Fields.fromHeaders(r.headers), body, trailers, new Transmission());
+    res.status = r.status;
+    return ok(res);
+  } catch (e) {
+    const code: ErrorCode = e instanceof HandlerGone ? { tag: 'connection-terminated' } : { tag: 'internal-error', val: e instanceof Error ? e.message : String(e) };
+    req.sent.finish(err(code));
+    return err(code);
+  }
+}
+
+/** A body that settles its trailers when it ends: ok, or the error-code of a broken stream (the
+ * guest sees the body end, and its trailers say why). */
+function endsWith(body: ReadableStream<Uint8Array>, settle: (t: TrailersResult) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) { ctrl.close(); settle(ok(undefined)); return; }
+        ctrl.enqueue(value);
+      } catch {
+        settle(err({ tag: 'connection-terminated' }));
+        ctrl.close();
+      }
+    },
+    cancel() { settle(ok(undefined)); void reader.cancel().catch(() => {}); },
+  }, { highWaterMark: 0 });
+}
+
+/** The imported handler: the wired one (HttpGrant.handler), or, with nothing wired to it, a
+ * request goes on as client.send sends it. */
 export function handler(state: ComponentState) {
-  return { handle: (req: Request) => send(state, req) };
+  if (!state.httpHandler) return { handle: (req: Request) => send(state, req) };
+  const client = new HandlerClient(state.httpHandler);
+  return { handle: (req: Request) => forward(client, req) };
 }

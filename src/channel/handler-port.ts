@@ -1,0 +1,116 @@
+// A component's exported wasi:http handler on a MessagePort of its own (HandlerCall and
+// HandlerReply in protocol.ts). The page makes the channel, gives one end to the handler's
+// worker (serveHandlerPort) and the other to the caller (HandlerClient): another component's
+// worker, whose imported handler it is, or a Service Worker. After that the page is out of the
+// way: requests, responses and their bodies (each on a byte port of its own) go thread to
+// thread. The serving thread holds a Web Lock for as long as it lives; a caller that finds it
+// free (the worker was terminated, or trapped and was ended) fails what is pending or streaming.
+import { PortWriter, portReadable, pumpToPort } from './byte-port.js';
+import { holdLock, watchLock, type HeldLock } from './ends.js';
+import type { HandlerCall, HandlerReply, HttpRequestWire, HttpResponseWire } from './protocol.js';
+
+/** A request or response as either side holds it: the body a byte stream. */
+export interface HandlerRequest { method: string; url: string; headers: [string, string][]; body: ReadableStream<Uint8Array> | null }
+export interface HandlerResponse { status: number; headers: [string, string][]; body: ReadableStream<Uint8Array> | null }
+
+/** The handler's thread is gone: its worker ended. */
+export class HandlerGone extends Error {
+  constructor(message = "the wired wasi:http handler is gone: its component's worker ended (terminated, or a trap)") {
+    super(message);
+    this.name = 'HandlerGone';
+  }
+}
+
+/** Send a body on a new byte port (transferred with the message); its writer, to cancel. */
+function sendBody(body: ReadableStream<Uint8Array> | null, transfer: Transferable[], writers?: Set<PortWriter>): MessagePort | null {
+  if (!body) return null;
+  const ch = new MessageChannel();
+  const w = new PortWriter(ch.port1);
+  writers?.add(w);
+  void pumpToPort(body, w).finally(() => writers?.delete(w));
+  transfer.push(ch.port2);
+  return ch.port2;
+}
+
+/** This thread's lock, held until it ends (one for every port it serves). */
+let serving: HeldLock | null = null;
+
+/** Answer the requests that come on `port` with `serve`. */
+export function serveHandlerPort(port: MessagePort, serve: (req: HandlerRequest) => Promise<HandlerResponse>): void {
+  serving ??= holdLock();
+  port.postMessage({ type: 'watch', lock: serving.name } satisfies HandlerReply);
+  port.onmessage = async (e: MessageEvent<HandlerCall>) => {
+    const m = e.data;
+    if (m?.type !== 'request') return;
+    const { request } = m;
+    try {
+      const r = await serve({ ...request, body: request.body ? portReadable(request.body) : null });
+      const transfer: Transferable[] = [];
+      const response: HttpResponseWire = { status: r.status, headers: r.headers, body: sendBody(r.body, transfer) };
+      port.postMessage({ type: 'response', id: m.id, response } satisfies HandlerReply, transfer);
+    } catch (err) {
+      port.postMessage({ type: 'error', id: m.id, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies HandlerReply);
+    }
+  };
+}
+
+/** The calling end: fetch() sends a request to the handler and gives its response, whose body
+ * streams from the handler's thread. */
+export class HandlerClient {
+  private seq = 0;
+  private readonly pending = new Map<number, { resolve: (r: HandlerResponse) => void; reject: (e: Error) => void }>();
+  private readonly writers = new Set<PortWriter>();
+  private readonly ended = new AbortController();
+  private stopWatch: () => void = () => {};
+  /** Why the handler can no longer be called (null while it can). */
+  gone: Error | null = null;
+
+  constructor(private readonly port: MessagePort, private readonly onGone?: (e: Error) => void) {
+    port.onmessage = (e: MessageEvent<HandlerReply>) => {
+      const m = e.data;
+      if (m.type === 'watch') {
+        this.stopWatch();
+        this.stopWatch = watchLock(m.lock, () => this.gone !== null, () => this.fail(new HandlerGone()));
+        return;
+      }
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.type === 'error') { p.reject(new Error(m.message)); return; }
+      const { status, headers, body } = m.response;
+      p.resolve({ status, headers, body: body ? portReadable(body, this.ended.signal) : null });
+    };
+  }
+
+  fetch(req: HandlerRequest): Promise<HandlerResponse> {
+    if (this.gone) {
+      void req.body?.cancel().catch(() => {});
+      return Promise.reject(this.gone);
+    }
+    const id = this.seq++;
+    const transfer: Transferable[] = [];
+    const request: HttpRequestWire = { method: req.method, url: req.url, headers: req.headers, body: sendBody(req.body, transfer, this.writers) };
+    return new Promise<HandlerResponse>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.port.postMessage({ type: 'request', id, request } satisfies HandlerCall, transfer);
+    });
+  }
+
+  /** The handler is gone: pending requests reject, bodies in flight fail, later calls reject. */
+  fail(e: Error): void {
+    if (this.gone) return;
+    this.gone = e;
+    this.stopWatch();
+    this.ended.abort(e);
+    for (const w of this.writers) w.cancel();
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    this.port.close();
+    this.onGone?.(e);
+  }
+
+  /** Stop calling the handler: what is pending or streaming fails. */
+  close(): void {
+    this.fail(new HandlerGone('the wired wasi:http handler was let go (its caller is ending)'));
+  }
+}
