@@ -326,6 +326,24 @@ test('the middleware world: an imported handler wired to another component\'s ex
   assert.match(r.notHandle, /^GrantError: http\.handler must be a component handle from loadComponent/);
 });
 
+test('a 0.3 middleware in front of a 0.2 incoming-handler: the handler port serves either generation', async () => {
+  const r = await page.evaluate(async () => {
+    const lib = await import('/src/index.ts');
+    const echo = await lib.loadComponent('/test/fixtures/build/http-p2-echo.wasm');
+    const mw = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm', { http: { handler: echo } });
+    try {
+      const body = new Uint8Array(300000).map((_, i) => i % 251);
+      const res = await mw.fetch(new Request('http://component.test/echo', { method: 'PUT', body }));
+      const back = new Uint8Array(await res.arrayBuffer());
+      return { status: res.status, middleware: res.headers.get('x-middleware'), method: res.headers.get('x-echo-method'), same: back.length === body.length && back.every((b, i) => b === body[i]) };
+    } finally {
+      mw.terminate();
+      echo.terminate();
+    }
+  });
+  assert.deepEqual(r, { status: 200, middleware: 'seen', method: 'PUT', same: true });
+});
+
 test('a wired handler that traps: the middleware gets its error-code, and the trapped component is ended as for a trap in its own call', async () => {
   const r = await page.evaluate(async () => {
     const lib = await import('/src/index.ts');
