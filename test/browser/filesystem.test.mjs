@@ -326,6 +326,26 @@ test('OPFS links (hard and symbolic) survive terminating the worker and a reload
   }
 });
 
+test('two components making links in one OPFS directory at once: the links table loses none', async () => {
+  const name = fresh('links2');
+  const r = await inPage(page, async (load, _lib, name) => {
+    const grants = { preopens: { '/d': { opfs: name } } };
+    const [a, b] = [await load(grants), await load(grants)];
+    await a.write('/d', 't.txt', 'target', false);
+    // Each change reads the table, adds its name and writes it back: in turn, or one is lost.
+    const make = async (fs, who) => {
+      const out = [];
+      for (let i = 0; i < 25; i++) out.push(await fs.op('/d', i % 2 ? 'symlink' : 'link', 't.txt', `${who}${i}`));
+      return out;
+    };
+    const made = await Promise.all([make(a, 'a'), make(b, 'b')]);
+    return { made: made.flat(), list: await b.listDir('/d', '.'), links: await a.op('/d', 'links', 't.txt', '') };
+  }, name);
+  assert.deepEqual(r.made, Array(50).fill('ok'));
+  assert.equal(r.list.split(',').length, 51, r.list);
+  assert.equal(r.links, 'ok 27', 'the file and its 26 hard links (a0, a2, ..., b24)');
+});
+
 test('openDirectory: the page seeds, lists, reads and removes what components see and write', async () => {
   const name = fresh('page');
   const r = await inPage(page, async (load, lib, name) => {
