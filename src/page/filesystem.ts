@@ -3,7 +3,11 @@
 // (apps, the demo). Paths are relative to the directory and may not leave it ('..', absolute
 // paths are refused). A file a component holds open for writing cannot be read or written
 // here meanwhile: the browser refuses, and the Promise rejects with its NoModificationAllowedError.
+// Links that components made (kept in a hidden file, host/filesystem/opfs-links.ts) are not
+// shown: a hard-linked file appears at its first name only; removing or writing here drops the
+// links this removes or replaces.
 import { opfsDirectory, opfsPathProblem } from '../host/filesystem/opfs.js';
+import { LINKS, LinkStore, linkLock } from '../host/filesystem/opfs-links.js';
 
 /** An entry of a directory. */
 export interface DirectoryEntry {
@@ -27,7 +31,10 @@ function parts(path: string): string[] {
 /** An OPFS directory seen from the page (openDirectory). */
 export class PageDirectory {
   /** Use openDirectory(). */
-  constructor(readonly name: string, private readonly root: FileSystemDirectoryHandle) {}
+  private readonly links: LinkStore;
+  constructor(readonly name: string, private readonly root: FileSystemDirectoryHandle) {
+    this.links = new LinkStore(root, linkLock(name));
+  }
 
   private async dir(ps: string[], create = false): Promise<FileSystemDirectoryHandle> {
     let d = this.root;
@@ -46,6 +53,7 @@ export class PageDirectory {
     const d = await this.dir(parts(path));
     const out: DirectoryEntry[] = [];
     for await (const [name, h] of (d as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+      if (d === this.root && name === LINKS) continue;
       out.push(h.kind === 'file' ? { name, kind: 'file', size: (await (h as FileSystemFileHandle).getFile()).size } : { name, kind: 'directory' });
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -84,6 +92,9 @@ export class PageDirectory {
       await w.abort().catch(() => {});
       throw e;
     }
+    // A symbolic link a component left at this name is replaced.
+    const p = parts(path).join('/');
+    await this.links.change(async (t) => { if (t.names.has(p)) t.unname(p); });
   }
 
   /** Make a directory (and its parents). */
@@ -94,11 +105,13 @@ export class PageDirectory {
     const ps = parts(path);
     if (!ps.length) throw new TypeError('remove needs a path inside the directory (clear() empties it)');
     await (await this.dir(ps.slice(0, -1))).removeEntry(ps[ps.length - 1]!, { recursive: true });
+    await this.links.change(async (t) => t.forget(ps.join('/')));
   }
 
-  /** Remove everything in the directory. */
+  /** Remove everything in the directory (links too). */
   async clear(): Promise<void> {
     for (const e of await this.list()) await this.root.removeEntry(e.name, { recursive: true });
+    await this.root.removeEntry(LINKS).catch(() => {});
   }
 }
 

@@ -17,7 +17,7 @@ export interface Preopen { readonly path: string; readonly tree: Tree; readonly 
 /** The tree a grant names (an OPFS directory is created if missing). */
 export async function treeOf(g: PreopenGrant): Promise<Tree> {
   if (g === 'memory') return new MemoryTree(false);
-  if ('opfs' in g) return new OpfsTree(await opfsDirectory(g.opfs), g.readonly === true);
+  if ('opfs' in g) return new OpfsTree(await opfsDirectory(g.opfs), g.readonly === true, g.opfs);
   if ('files' in g) return new MemoryTree(g.readonly === true, g.files);
   return new MemoryTree(g.readonly === true);
 }

@@ -143,6 +143,8 @@ export async function openAt(tree: Tree, dir: unknown, dirFlags: DescriptorFlags
   return { node, flags, file: new OpenFile(io) };
 }
 
+const PIECE = 1 << 16;
+
 /** A readable stream of a file's bytes from offset, in chunks of one reused buffer (the
  * runtime resolves a write only once the guest has copied all of it). Reports the end,
  * or the failure, through done. */
@@ -152,8 +154,11 @@ function* fileChunks(file: OpenFile, io: FileIO, from: number, done: (r: Result<
   let result: Result<undefined> = ok(undefined);
   try {
     for (;;) {
-      let n: number;
-      try { n = io.read(buf, at); } catch (e) { result = fail(e); return; }
+      let n = 0;
+      try {
+        // The chunk fills in file reads of PIECE bytes (OPFS reads that size faster than 1 MiB).
+        for (let k = -1; k !== 0 && n < CHUNK; n += k) k = io.read(buf.subarray(n, n + PIECE), at + n);
+      } catch (e) { result = fail(e); return; }
       if (n === 0) return;
       at += n;
       yield buf.subarray(0, n);

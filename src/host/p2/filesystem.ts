@@ -60,15 +60,20 @@ export class Descriptor {
       const file = this.file(false);
       let at = offsetOf(offset);
       const io = file.use();
-      const buf = new Uint8Array(CHUNK);
       let released = false;
       const release = (): void => { if (!released) { released = true; file.release(); } };
+      // Each read gets a buffer of its own, as big as what is left to give, and the file is
+      // read straight into it (the guest's copy is the only other).
       const read = (len: bigint): Uint8Array => {
         let n: number;
-        try { n = io.read(len < BigInt(CHUNK) ? buf.subarray(0, Number(len)) : buf, at); } catch (e) { throw streamError(e); }
+        let out: Uint8Array;
+        try {
+          out = new Uint8Array(Math.min(len < BigInt(CHUNK) ? Number(len) : CHUNK, Math.max(0, io.size() - at)));
+          n = out.byteLength ? io.read(out, at) : 0;
+        } catch (e) { throw streamError(e); }
         if (n === 0 && len > 0n) throw { tag: 'closed' };
         at += n;
-        return buf.slice(0, n);
+        return n === out.byteLength ? out : out.subarray(0, n);
       };
       return ok(inputStream({ read, blockingRead: read, drop: release }));
     } catch (e) { return fail(e); }
