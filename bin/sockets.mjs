@@ -224,7 +224,6 @@ export async function inheritSockets(page) {
   };
 
   await page.exposeFunction('__wasip3Net', async (req) => {
-    if (process.env.WASIP3WEB_DEBUG_NET) console.error('net>', JSON.stringify(req).slice(0, 200));
     const op = ops[req?.op];
     if (!op) return fail('not-supported');
     try { return await op(req); } catch (e) { return fail(errorCode(e, 'invalid-argument')); }

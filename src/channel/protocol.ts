@@ -186,6 +186,8 @@ export interface HostAddress { address: string; port: number }
  * - listen: bound TCP socket `sock` accepts connections ('accept' events).
  * - connect: TCP to `remote`, from bound socket `sock` (0: unbound, the host picks); the
  *   reply's `sock` is the connection.
+ * - read: the page is ready for connection `sock`'s bytes (the host reads none before: its
+ *   'data' cannot overtake the reply or accept that names the connection).
  * - send: bytes on connection `sock`, answered once the host has taken them (its write drained).
  * - end: a FIN on connection `sock`, after its bytes.
  * - close: the page is done with `sock` (a connection closes once its bytes are out).
@@ -195,6 +197,7 @@ export type HostNetRequest =
   | { op: 'bind'; proto: 'tcp' | 'udp'; local: HostAddress }
   | { op: 'listen'; sock: number }
   | { op: 'connect'; sock: number; remote: HostAddress }
+  | { op: 'read'; sock: number }
   | { op: 'send'; sock: number; data: Uint8Array }
   | { op: 'end'; sock: number }
   | { op: 'close'; sock: number }

@@ -136,6 +136,7 @@ export class HostNetwork {
     this.conns.set(sock, c);
     this.byConn.set(conn, c);
     void this.pump(c);
+    void this.bridge.request({ op: 'read', sock });
   }
 
   /** What the component sends, to the host: a chunk at a time, then its FIN. */
