@@ -32,6 +32,15 @@ const LOOKUP_CODES = {
 export const errorCode = (e, fallback) => CODES[e?.code] ?? fallback;
 
 const addr = (address, port) => ({ address, port });
+
+/** Connections the page closed whose bytes are still going out. */
+const closing = new Set();
+
+/** Resolves once every closed connection's bytes are out (or after ms): call before exiting. */
+export async function socketsSettled(ms = 5000) {
+  const until = Date.now() + ms;
+  while (closing.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}
 const isV6 = (a) => a.includes(':');
 
 /** Serve the page's network requests from this process (call after page.goto). */
@@ -40,7 +49,10 @@ export async function inheritSockets(page) {
    * socket } | { kind: 'udp', socket }. */
   const socks = new Map();
   let next = 1;
-  const event = (e) => page.evaluate((x) => globalThis.__wasip3NetEvent(x), e.data ? { ...e, data: e.data.toString('base64') } : e).catch(() => false);
+  const debug = process.env.WASIP3WEB_DEBUG_NET ? (...a) => process.stderr.write(`[net] ${a.join(' ')}\n`) : () => {};
+  const event = (e) => page.evaluate((x) => globalThis.__wasip3NetEvent(x), e.data ? { ...e, data: e.data.toString('base64') } : e)
+    .then((r) => { debug('event', e.type, e.sock, e.data?.length ?? '', '->', r); return r; })
+    .catch((err) => { debug('event', e.type, 'failed:', err.message); return false; });
 
   const fail = (err) => ({ ok: false, err });
 
@@ -203,7 +215,12 @@ export async function inheritSockets(page) {
       if (e?.kind === 'server') e.server.close();
       else if (e?.kind === 'udp') e.socket.close();
       // A connection closes once its bytes are out (its FIN, if not sent yet, goes with them).
-      else if (e?.kind === 'conn') e.socket.end(() => e.socket.destroy());
+      else if (e?.kind === 'conn') {
+        const s = e.socket;
+        closing.add(s);
+        s.once('close', () => closing.delete(s));
+        s.end(() => s.destroy());
+      }
       return { ok: true };
     },
     async datagram({ sock, remote, data }) {
@@ -225,6 +242,7 @@ export async function inheritSockets(page) {
 
   await page.exposeFunction('__wasip3Net', async (req) => {
     const op = ops[req?.op];
+    debug('request', req?.op, req?.sock ?? '', req?.data?.length ?? '');
     if (!op) return fail('not-supported');
     try { return await op(req); } catch (e) { return fail(errorCode(e, 'invalid-argument')); }
   });

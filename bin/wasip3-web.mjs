@@ -13,7 +13,7 @@
 // WASIP3WEB_CHROMIUM names the Chromium (default /usr/bin/chromium).
 import { createServer } from 'node:http';
 import { httpRoutes, inheritNetwork, serveHttp } from './http.mjs';
-import { inheritSockets } from './sockets.mjs';
+import { inheritSockets, socketsSettled } from './sockets.mjs';
 import { readFileSync, existsSync, statSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, join, resolve } from 'node:path';
@@ -203,10 +203,11 @@ try {
     globalThis.__stdin = new ReadableStream({ start(c) { globalThis.__stdinCtrl = c; } });
   });
   if (!stdinTTY) {
-    process.stdin.on('data', (c) => { void page.evaluate((b) => globalThis.__stdinCtrl.enqueue(Uint8Array.from(atob(b), (x) => x.charCodeAt(0))), c.toString('base64')); });
-    process.stdin.on('end', () => { void page.evaluate(() => globalThis.__stdinCtrl.close()); });
+    // (Once the component has ended, the page may be gone: what stdin brings then is dropped.)
+    process.stdin.on('data', (c) => { page.evaluate((b) => globalThis.__stdinCtrl.enqueue(Uint8Array.from(atob(b), (x) => x.charCodeAt(0))), c.toString('base64')).catch(() => {}); });
+    process.stdin.on('end', () => { page.evaluate(() => globalThis.__stdinCtrl.close()).catch(() => {}); });
   } else {
-    process.stdin.on('data', (c) => { void page.evaluate((b) => globalThis.__stdinCtrl.enqueue(Uint8Array.from(atob(b), (x) => x.charCodeAt(0))), c.toString('base64')); });
+    process.stdin.on('data', (c) => { page.evaluate((b) => globalThis.__stdinCtrl.enqueue(Uint8Array.from(atob(b), (x) => x.charCodeAt(0))), c.toString('base64')).catch(() => {}); });
   }
   // --dir: each host directory's files go into an OPFS directory of this run's (throwaway)
   // browser profile, which the component gets as its preopen; what is there when it ends is
@@ -247,6 +248,9 @@ try {
       return { error: `${e.name}: ${e.message}` };
     }
   }, { args, env, preopens, sockets });
+  // What the component sent before it ended reaches the host, as a kernel sends what a closed
+  // socket held.
+  if (network) await page.evaluate(() => Promise.race([WasiP3Web.network.flushed(), new Promise((r) => setTimeout(r, 10000))])).catch(() => {});
   for (const { d, name, files } of copied) await writeBack(page, d.path, name, files);
   if (result.error) { process.stderr.write(`wasip3-web: ${result.error}\n`); code = 1; } else code = result.exitCode;
 } finally {
@@ -254,4 +258,5 @@ try {
   server.close();
   process.stdin.destroy();
 }
+await socketsSettled();
 process.exit(code);

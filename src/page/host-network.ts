@@ -216,9 +216,20 @@ export class HostNetwork {
     }
   }
 
-  /** A worker ended: what it bound and its connections close on the host. */
+  /** A worker ended: what it bound closes on the host, and so do its connections, once
+   * what they sent before their FIN is out (a process's close(2) sends what the kernel holds);
+   * one that had not finished sending is cut off. */
   detach(link: Link): void {
     for (const b of [...this.bound.values()]) if (b.link === link) this.forget(b);
-    for (const c of [...this.conns.values()]) if (c.link === link) this.drop(c);
+    for (const c of [...this.conns.values()]) {
+      if (c.link !== link) continue;
+      c.dropped = true;
+      if (c.inb.finished) this.settle(c); else this.drop(c);
+    }
+  }
+
+  /** Resolves once every connection has handed the host what its component sent. */
+  async flushed(): Promise<void> {
+    while ([...this.conns.values()].some((c) => c.inb.finished && !c.sent)) await new Promise((r) => setTimeout(r, 20));
   }
 }

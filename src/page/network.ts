@@ -48,6 +48,10 @@ export class LoopbackNetwork {
   /** Whether this is the host's network (inherit). */
   get inherited(): boolean { return this.host !== null; }
 
+  /** Resolves once the host has every byte components sent before their FIN (the CLI waits for
+   * this before it ends, as a kernel sends what a closed socket held). */
+  flushed(): Promise<void> { return this.host?.flushed() ?? Promise.resolve(); }
+
   /** Serve one worker on `port`; returns what releases everything it bound. */
   attach(port: MessagePort): () => void {
     const link: Link = { port };
