@@ -8,10 +8,12 @@
 // code. serve: as `wasmtime serve`, answers HTTP on HOST:PORT with the component's
 // wasi:http/handler (each request goes into the page's handle.fetch and the response comes back
 // as it streams). --inherit-network: the component's outgoing HTTP goes through this process
-// (Node) instead of the page's fetch(). WASIP3WEB_CHROMIUM names the Chromium (default
-// /usr/bin/chromium).
+// (Node) instead of the page's fetch(), and its wasi:sockets network is the host's (Node's
+// sockets: bin/sockets.mjs); without it, sockets reach the page's loopback network only.
+// WASIP3WEB_CHROMIUM names the Chromium (default /usr/bin/chromium).
 import { createServer } from 'node:http';
 import { httpRoutes, inheritNetwork, serveHttp } from './http.mjs';
+import { inheritSockets, socketsSettled } from './sockets.mjs';
 import { readFileSync, existsSync, statSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, join, resolve } from 'node:path';
@@ -28,8 +30,12 @@ serve: answers HTTP on HOST:PORT (default 127.0.0.1:8080) with the component's
   exits 0 on SIGINT or SIGTERM once the requests in flight are answered.
 
 options (before the component; --opt value or --opt=value):
-  --inherit-network  outgoing HTTP (wasi:http client) goes through this process rather than
-                     the page's fetch(): any origin, no CORS, trailers work (also -S inherit-network)
+  --inherit-network  the host's network (also -S inherit-network): outgoing HTTP (wasi:http
+                     client) goes through this process rather than the page's fetch() (any
+                     origin, no CORS, trailers work), and wasi:sockets TCP, UDP and name
+                     lookups use this process's sockets and resolver (a component listening
+                     on 127.0.0.1:PORT is reachable there). Without it, sockets reach only
+                     the page's own loopback network (other components of the run)
   --env K=V          set an environment variable (--env K passes this process's K)
   --dir HOST::GUEST  preopen a host directory as GUEST (default: HOST): its files are copied
                      in, and what the component leaves there is written back when it ends
@@ -188,7 +194,8 @@ try {
   await page.exposeFunction('__wasip3Stdout', write(process.stdout));
   await page.exposeFunction('__wasip3Stderr', write(process.stderr));
   await page.goto(url);
-  if (network) await inheritNetwork(page);
+  if (network) { await inheritNetwork(page); await inheritSockets(page); }
+  const sockets = network ? 'host' : 'loopback';
   const stdinTTY = process.stdin.isTTY;
   // stdin: chunks are pushed into the page as they arrive; the page's ReadableStream applies
   // backpressure through this process's paused stdin.
@@ -196,10 +203,11 @@ try {
     globalThis.__stdin = new ReadableStream({ start(c) { globalThis.__stdinCtrl = c; } });
   });
   if (!stdinTTY) {
-    process.stdin.on('data', (c) => { void page.evaluate((b) => globalThis.__stdinCtrl.enqueue(Uint8Array.from(atob(b), (x) => x.charCodeAt(0))), c.toString('base64')); });
-    process.stdin.on('end', () => { void page.evaluate(() => globalThis.__stdinCtrl.close()); });
+    // (Once the component has ended, the page may be gone: what stdin brings then is dropped.)
+    process.stdin.on('data', (c) => { page.evaluate((b) => globalThis.__stdinCtrl.enqueue(Uint8Array.from(atob(b), (x) => x.charCodeAt(0))), c.toString('base64')).catch(() => {}); });
+    process.stdin.on('end', () => { page.evaluate(() => globalThis.__stdinCtrl.close()).catch(() => {}); });
   } else {
-    process.stdin.on('data', (c) => { void page.evaluate((b) => globalThis.__stdinCtrl.enqueue(Uint8Array.from(atob(b), (x) => x.charCodeAt(0))), c.toString('base64')); });
+    process.stdin.on('data', (c) => { page.evaluate((b) => globalThis.__stdinCtrl.enqueue(Uint8Array.from(atob(b), (x) => x.charCodeAt(0))), c.toString('base64')).catch(() => {}); });
   }
   // --dir: each host directory's files go into an OPFS directory of this run's (throwaway)
   // browser profile, which the component gets as its preopen; what is there when it ends is
@@ -218,19 +226,19 @@ try {
     copied.push({ d, name, files });
   }
   if (command === 'serve') {
-    code = await serveHttp(page, addr, { args, env });
+    code = await serveHttp(page, addr, { args, env, sockets });
     await browser.close();
     server.close();
     process.exit(code);
   }
-  const result = await page.evaluate(async ({ args, env, preopens }) => {
+  const result = await page.evaluate(async ({ args, env, preopens, sockets }) => {
     const b64 = (c) => { let s = ''; for (let i = 0; i < c.length; i += 8192) s += String.fromCharCode(...c.subarray(i, i + 8192)); return btoa(s); };
     // Each chunk is encoded before the callback returns; the Promise holds the next (backpressure
     // from this process's stdout), so the chunks can be borrowed.
     const sink = (f) => WasiP3Web.borrow((c) => f(b64(c)));
     try {
       const h = await WasiP3Web.loadComponent('/component.wasm', {
-        args, env, stdin: globalThis.__stdin, preopens,
+        args, env, stdin: globalThis.__stdin, preopens, sockets,
         stdout: sink(globalThis.__wasip3Stdout), stderr: sink(globalThis.__wasip3Stderr),
       });
       const { exitCode } = await h.run();
@@ -239,7 +247,10 @@ try {
     } catch (e) {
       return { error: `${e.name}: ${e.message}` };
     }
-  }, { args, env, preopens });
+  }, { args, env, preopens, sockets });
+  // What the component sent before it ended reaches the host, as a kernel sends what a closed
+  // socket held.
+  if (network) await page.evaluate(() => Promise.race([WasiP3Web.network.flushed(), new Promise((r) => setTimeout(r, 10000))])).catch(() => {});
   for (const { d, name, files } of copied) await writeBack(page, d.path, name, files);
   if (result.error) { process.stderr.write(`wasip3-web: ${result.error}\n`); code = 1; } else code = result.exitCode;
 } finally {
@@ -247,4 +258,5 @@ try {
   server.close();
   process.stdin.destroy();
 }
+await socketsSettled();
 process.exit(code);

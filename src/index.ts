@@ -15,6 +15,7 @@ export { openBucket, type KeyvalueBucket, type BucketChange, type OpenBucketOpti
 export { openDirectory, type PageDirectory, type DirectoryEntry } from './page/filesystem.js';
 export { messaging, type PageMessage, type PublishOptions, type RequestOptions, type Subscription } from './page/messaging.js';
 export { network, type PageConnection } from './page/network.js';
+export type { HostNetBridge, HostNetEvent, HostNetRequest, HostNetReply, HostAddress } from './channel/protocol.js';
 
 /** What went wrong in a component, by kind: 'trap' (it is gone), 'link' (an import is missing or
  * mistyped), 'invalid', 'malformed' (not a valid component), 'denied', 'terminated', 'error'. */
@@ -213,6 +214,9 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     grants,
     streamWindow: options.streamWindow ?? DEFAULT_STREAM_WINDOW,
   };
+  if (req.grants!.sockets === 'host' && !network.inherited) {
+    throw new GrantError("sockets: 'host' needs the page's network to be the host's (network.inherit(bridge), as the CLI's --inherit-network does)");
+  }
 
   // The worker starts first: its start-up is the longest part of a load, and the component is
   // fetched and its core modules compiled here meanwhile (src/page/source.ts).
@@ -252,7 +256,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
   // Ending the worker (terminate(), a trap, a failed load) ends its output too: a pipe or a
   // WritableStream errors, and nothing waits for an end that cannot come.
   const ended = new AbortController();
-  // A component granted sockets joins the page's loopback network until its worker ends.
+  // A component granted sockets joins the page's network (loopback, or the host's) until its worker ends.
   if (req.grants!.sockets) {
     const net = new MessageChannel();
     req.network = net.port2;

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { openPage, root } from './browser.mjs';
 import { runServed } from './wasi-testsuite-http.mjs';
+import { runNetworked } from './wasi-testsuite-cli.mjs';
 
 export const suiteDir = join(root, 'test/wasi-testsuite/wasm32-wasip3');
 /** How long a test may take to end once its operations are done. */
@@ -60,6 +61,10 @@ async function runOne(page, url, name, backend) {
   const m = manifest(name);
   // A served test (requests to the component, servers, a signal) runs under `wasip3-web serve`.
   if (m.operations.some((o) => o.type === 'request')) return runServed(name, m, suiteDir);
+  // A test whose runner connects to the component (sockets-echo) runs under `wasip3-web run
+  // --inherit-network`, reached from this process over the host's loopback, as the suite's
+  // runner reaches wasmtime.
+  if (m.operations.some((o) => o.type === 'connect')) return runNetworked(name, m, suiteDir);
   const missing = m.operations.map((o) => NOT_YET[o.type]).find(Boolean) ?? null;
   if (missing) return { name, result: 'skip', reason: `needs ${missing}` };
   const fail = (reason) => ({ name, result: 'fail', reason });
@@ -86,8 +91,8 @@ async function runOne(page, url, name, backend) {
           if (got !== want) return fail(`read ${op.id ?? 'stdout'}: expected ${show(want)}, got ${show(got)}`);
           break;
         }
-        // connect, send, recv: the runner's TCP client, on the page's loopback network where
-        // the component listens (the address it printed on stdout).
+        // connect, send, recv: the runner's TCP client on the page's loopback network (unused
+        // by the suite itself, whose networked tests run through the CLI: runNetworked).
         case 'connect': {
           const problem = await page.evaluate(([id, t]) => globalThis.suite.connect(id, t), [op.id, READ_MS]);
           if (problem) return fail(`connect ${op.id}: ${problem}`);

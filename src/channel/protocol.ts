@@ -161,28 +161,35 @@ export type NetAddress =
   | { tag: 'ipv4'; val: { port: number; address: number[] } }
   | { tag: 'ipv6'; val: { port: number; flowInfo: number; address: number[]; scopeId: number } };
 
+/** A wasi:sockets ip-address as it crosses. */
+export type NetIp = { tag: 'ipv4'; val: number[] } | { tag: 'ipv6'; val: number[] };
+
 /** Worker to network. Requests with an id get one NetReply; the others get none.
  * - bind: take `address` (port 0: an ephemeral one) for socket `sid`; replies the bound address.
  * - unbind: give a bound address back (the socket was dropped or failed to connect).
  * - listen: the socket bound at `address` accepts connections (its worker hears `accept`).
  * - connect: from the bound `from` to `to`; `ports` are the connection's two directions
  *   (connector to acceptor, then acceptor to connector), handed to the listener's worker.
+ *   `from` is null for an unbound socket on the host's network (the host picks the local
+ *   address); the reply's `ok` is the local address the connection has.
  * - datagram: a UDP payload from the bound `from` to `to` (dropped if nobody is bound there).
- * - closed: a socket of connection `conn` was dropped (the network forgets the connection). */
+ * - closed: a socket of connection `conn` was dropped (the network forgets the connection).
+ * - lookup: resolve a name on the host's network (ip-name-lookup); the reply's `addresses`. */
 export type NetRequest =
   | { op: 'bind'; id: number; proto: 'tcp' | 'udp'; address: NetAddress; sid: number }
   | { op: 'unbind'; proto: 'tcp' | 'udp'; address: NetAddress }
   | { op: 'listen'; id: number; address: NetAddress }
-  | { op: 'connect'; id: number; from: NetAddress; to: NetAddress; ports: [MessagePort, MessagePort] }
+  | { op: 'connect'; id: number; from: NetAddress | null; to: NetAddress; ports: [MessagePort, MessagePort] }
   | { op: 'datagram'; from: NetAddress; to: NetAddress; data: ArrayBuffer; length: number }
-  | { op: 'closed'; conn: number };
+  | { op: 'closed'; conn: number }
+  | { op: 'lookup'; id: number; name: string };
 
 /** Network to worker: a request's answer (`ok`, or a wasi:sockets error-code name), or news
  * for one of its sockets: an inbound connection for listener `sid` (its local and remote
  * addresses, and its ports: inbound then outbound), or a datagram for UDP socket `sid`, or
  * the end of the worker at the other end of connection `conn` (connect's reply names it). */
 export type NetMessage =
-  | { type: 'reply'; id: number; ok?: NetAddress | null; err?: string; conn?: number }
+  | { type: 'reply'; id: number; ok?: NetAddress | null; err?: string; conn?: number; addresses?: NetIp[] }
   | { type: 'accept'; sid: number; conn: number; local: NetAddress; remote: NetAddress; ports: [MessagePort, MessagePort] }
   | { type: 'peer-gone'; conn: number }
   | { type: 'datagram'; sid: number; from: NetAddress; data: ArrayBuffer; length: number };
@@ -190,3 +197,58 @@ export type NetMessage =
 /** On a TCP connection's byte port, reader to writer, after the writer's 'end': the reading
  * socket had it ('fin-ack': every byte arrived), or had stopped reading ('cancel'). */
 export type SocketAck = { type: 'fin-ack' };
+
+// The host's network (the CLI's --inherit-network): the page's network (src/page/network.ts)
+// defers every bind, listen, connect, datagram and lookup to a bridge in Node (bin/sockets.mjs)
+// that holds real sockets. Addresses cross as text, in Node's form; `sock` is the host's number
+// for one of its sockets. Bytes cross in chunks, each side waiting for the other's answer before
+// the next: that answer is the backpressure, both ways.
+
+/** An address on the host's network: an IP literal (127.0.0.1, ::1) and a port. */
+export interface HostAddress { address: string; port: number }
+
+/** Page to host, each answered by a HostNetReply.
+ * - bind: take `local` (port 0: the host picks) for a TCP socket (held, refusing connections
+ *   until it listens) or a UDP one (receiving: 'datagram' events).
+ * - listen: bound TCP socket `sock` accepts connections ('accept' events).
+ * - connect: TCP to `remote`, from bound socket `sock` (0: unbound, the host picks); the
+ *   reply's `sock` is the connection.
+ * - read: the page is ready for connection `sock`'s bytes (the host reads none before: its
+ *   'data' cannot overtake the reply or accept that names the connection).
+ * - send: bytes on connection `sock`, answered once the host has taken them (its write drained).
+ * - end: a FIN on connection `sock`, after its bytes.
+ * - close: the page is done with `sock` (a connection closes once its bytes are out).
+ * - datagram: a UDP payload from bound socket `sock` to `remote`.
+ * - lookup: a name through the host's resolver (`addresses`). */
+export type HostNetRequest =
+  | { op: 'bind'; proto: 'tcp' | 'udp'; local: HostAddress }
+  | { op: 'listen'; sock: number }
+  | { op: 'connect'; sock: number; remote: HostAddress }
+  | { op: 'read'; sock: number }
+  | { op: 'send'; sock: number; data: Uint8Array }
+  | { op: 'end'; sock: number }
+  | { op: 'close'; sock: number }
+  | { op: 'datagram'; sock: number; remote: HostAddress; data: Uint8Array }
+  | { op: 'lookup'; name: string };
+
+/** The host's answer: done (with the socket it made, its local address, or the addresses a
+ * name resolved to), or a wasi:sockets error-code name (a lookup's: ip-name-lookup's). */
+export type HostNetReply =
+  | { ok: true; sock?: number; local?: HostAddress; addresses?: string[] }
+  | { ok: false; err: string };
+
+/** Host to page; the page's answer (a Promise of whether it still reads) paces a connection's
+ * 'data': the host sends its next bytes once the last have been taken.
+ * - accept: listener `listener` has a new connection `sock`.
+ * - data: bytes from the peer of `sock`; end: its FIN; error: the connection failed (an
+ *   error-code name).
+ * - datagram: a UDP payload for bound socket `sock` from `remote`. */
+export type HostNetEvent =
+  | { type: 'accept'; listener: number; sock: number; local: HostAddress; remote: HostAddress }
+  | { type: 'data'; sock: number; data: Uint8Array }
+  | { type: 'end'; sock: number }
+  | { type: 'error'; sock: number; err: string }
+  | { type: 'datagram'; sock: number; remote: HostAddress; data: Uint8Array };
+
+/** What the page's network sends host requests through (LoopbackNetwork.inherit). */
+export interface HostNetBridge { request(r: HostNetRequest): Promise<HostNetReply> }

@@ -81,7 +81,10 @@ export interface Grants {
   messaging?: MessagingGrant;
   preopens?: Record<string, PreopenGrant>;
   http?: HttpGrant;
-  sockets?: 'loopback';
+  /** wasi:sockets: 'loopback', the page's loopback network (127.0.0.1 and ::1); 'host', any
+   * address on the host's network, which the page's network must defer to
+   * (`network.inherit(bridge)`, as the CLI's --inherit-network does). */
+  sockets?: 'loopback' | 'host';
 }
 
 /** A grant the page got wrong: thrown on the page, before any worker starts. */
@@ -143,8 +146,8 @@ export function checkGrants(g: Grants): Grants {
     out.http = { origins, ...(g.http.proxy ? { proxy: new URL(g.http.proxy, globalThis.location?.href).href } : {}) };
   }
   if (g.sockets !== undefined) {
-    if (g.sockets !== 'loopback') throw new GrantError("sockets must be 'loopback'");
-    out.sockets = 'loopback';
+    if (g.sockets !== 'loopback' && g.sockets !== 'host') throw new GrantError("sockets must be 'loopback' or 'host'");
+    out.sockets = g.sockets;
   }
   return out;
 }

@@ -4,7 +4,10 @@
 // worker makes a connection's two MessageChannels and this hands the listener's worker its
 // ends, so bytes then flow worker to worker (or within one worker) and never through here.
 // UDP datagrams pass through here as transferred buffers (never copied), one message each.
-import type { NetAddress, NetMessage, NetRequest } from '../channel/protocol.js';
+// Inherited (`inherit(bridge)`, the CLI's --inherit-network), it is the host's network instead:
+// everything goes to the host (host-network.ts).
+import type { HostNetBridge, HostNetEvent, NetAddress, NetMessage, NetRequest } from '../channel/protocol.js';
+import { HostNetwork, type Link } from './host-network.js';
 import {
   EPHEMERAL_FIRST, EPHEMERAL_LAST, bindingKey, ipOf, isUnspecified, loopbackOf, parseIp, socketAddress,
   unspecifiedOf, withPort, type SocketAddress,
@@ -23,9 +26,6 @@ export interface PageConnection {
   close(): void;
 }
 
-/** One component worker's end of the network. */
-interface Link { port: MessagePort }
-
 interface Binding { proto: 'tcp' | 'udp'; link: Link; sid: number; address: SocketAddress; listening: boolean }
 
 export class LoopbackNetwork {
@@ -34,12 +34,30 @@ export class LoopbackNetwork {
    * the other end: its ports can say nothing once its thread is gone). */
   private readonly conns = new Map<number, [Link, Link]>();
   private nextConn = 1;
+  private host: HostNetwork | null = null;
+
+  /** Make this the host's network: from now on every bind, listen, connect, datagram and name
+   * lookup goes through `bridge` to the host's sockets (what bound before stays on loopback).
+   * Returns what the host calls with its events (accepted connections, bytes, datagrams). */
+  inherit(bridge: HostNetBridge): (e: HostNetEvent) => Promise<boolean> {
+    const host = new HostNetwork(bridge, () => this.nextConn++);
+    this.host = host;
+    return (e) => host.deliver(e);
+  }
+
+  /** Whether this is the host's network (inherit). */
+  get inherited(): boolean { return this.host !== null; }
+
+  /** Resolves once the host has every byte components sent before their FIN (the CLI waits for
+   * this before it ends, as a kernel sends what a closed socket held). */
+  flushed(): Promise<void> { return this.host?.flushed() ?? Promise.resolve(); }
 
   /** Serve one worker on `port`; returns what releases everything it bound. */
   attach(port: MessagePort): () => void {
     const link: Link = { port };
     port.onmessage = (e: MessageEvent<NetRequest>) => this.handle(link, e.data);
     return () => {
+      this.host?.detach(link);
       for (const [k, b] of this.bound) if (b.link === link) this.bound.delete(k);
       for (const [id, ends] of this.conns) {
         if (!ends.includes(link)) continue;
@@ -100,6 +118,7 @@ export class LoopbackNetwork {
   }
 
   private handle(link: Link, m: NetRequest): void {
+    if (this.host) { void this.host.handle(link, m); return; }
     switch (m.op) {
       case 'bind': {
         const r = this.bind(link, m.proto, m.address as SocketAddress, m.sid);
@@ -121,6 +140,7 @@ export class LoopbackNetwork {
       case 'connect': {
         const to = m.to as SocketAddress;
         const b = this.find('tcp', to);
+        if (!m.from) { for (const p of m.ports) p.close(); this.reply(link, m.id, { err: 'invalid-state' }); break; }
         if (!b || !b.listening) {
           for (const p of m.ports) p.close();
           this.reply(link, m.id, { err: 'connection-refused' });
@@ -132,11 +152,14 @@ export class LoopbackNetwork {
         this.conns.set(conn, [link, b.link]);
         const accept: NetMessage = { type: 'accept', sid: b.sid, conn, local: m.to, remote: m.from, ports: m.ports };
         b.link.port.postMessage(accept, m.ports);
-        this.reply(link, m.id, { ok: null, conn });
+        this.reply(link, m.id, { ok: m.from, conn });
         break;
       }
       case 'closed':
         this.conns.delete(m.conn);
+        break;
+      case 'lookup': // only the host's network resolves names
+        this.reply(link, m.id, { err: 'name-unresolvable' });
         break;
       case 'datagram': {
         const b = this.find('udp', m.to as SocketAddress);

@@ -38,6 +38,17 @@ test('connect: unicast loopback with a port; elsewhere is access-denied', () => 
   assert.equal(remoteProblem('ipv6', v6([0x2606, 0x2800, 0, 0, 0, 0, 0, 1], 443)), 'access-denied');
 });
 
+test('on the host\'s network (sockets: \'host\') any unicast address may be bound or reached; the rest is still invalid', () => {
+  assert.equal(remoteProblem('ipv4', v4(93, 184, 216, 34, 80), true), null);
+  assert.equal(remoteProblem('ipv6', v6([0x2606, 0x2800, 0, 0, 0, 0, 0, 1], 443), true), null);
+  assert.equal(remoteProblem('ipv4', v4(0, 0, 0, 0, 80), true), 'invalid-argument', 'unspecified');
+  assert.equal(remoteProblem('ipv4', v4(224, 0, 0, 1, 80), true), 'invalid-argument', 'multicast');
+  assert.equal(remoteProblem('ipv4', v4(127, 0, 0, 1, 0), true), 'invalid-argument', 'port 0');
+  assert.equal(bindProblem('ipv4', v4(192, 0, 2, 1), true), null, 'the host says whether it has the address');
+  assert.equal(bindProblem('ipv6', v6([0, 0, 0, 0, 0, 0xffff, 0x7f00, 1]), true), 'invalid-argument', 'v4-mapped');
+  assert.equal(bindProblem('ipv4', v6([0, 0, 0, 0, 0, 0, 0, 1]), true), 'invalid-argument', 'wrong family');
+});
+
 test('IP literals parse and print in RFC 5952 form', () => {
   const cases: [string, IpAddress, string][] = [
     ['127.0.0.1', { tag: 'ipv4', val: [127, 0, 0, 1] }, '127.0.0.1'],

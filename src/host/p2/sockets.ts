@@ -12,6 +12,7 @@ import { netOf, type Result } from '../sockets/net.js';
 import { tcpSocketClass } from '../sockets/tcp.js';
 import { udpSocketClass } from '../sockets/udp.js';
 import { resolveLoopback, type IpAddress, type SocketAddress } from '../sockets/address.js';
+import { resolveName } from '../sockets/ip-name-lookup.js';
 import type { Inbound, Outbound } from '../sockets/connection.js';
 import { inputStream, outputStream, pollable } from './io.js';
 
@@ -219,10 +220,22 @@ export function sockets(state: ComponentState): Record<string, object> {
     [Symbol.dispose](): void { this.inner[Symbol.dispose](); }
   }
 
+  /** The addresses once resolved (on the host's network the name goes to the host: until
+   * then, would-block, and the pollable waits for the answer). */
   class ResolveAddressStream {
-    constructor(private readonly left: IpAddress[]) {}
-    resolveNextAddress(): IpAddress | undefined { return this.left.shift(); }
-    subscribe(): unknown { return pollable(); }
+    private left: IpAddress[] | null = null;
+    private err: string | null = null;
+    private readonly done: Promise<void>;
+    constructor(answer: Promise<{ ok: IpAddress[] } | { err: string }>, now?: IpAddress[]) {
+      if (now) this.left = now;
+      this.done = answer.then((r) => { if ('ok' in r) this.left = r.ok; else this.err = r.err; });
+    }
+    resolveNextAddress(): IpAddress | undefined {
+      if (this.err) throw this.err;
+      if (!this.left) throw 'would-block';
+      return this.left.shift();
+    }
+    subscribe(): unknown { return pollable(this.left || this.err ? undefined : this.done); }
   }
 
   return {
@@ -232,9 +245,13 @@ export function sockets(state: ComponentState): Record<string, object> {
       ResolveAddressStream,
       resolveAddresses(_n: Network, name: string): ResolveAddressStream {
         if (!net) throw 'access-denied';
+        // An invalid name is refused here; on the host's network the rest is the stream's to tell.
         const r = resolveLoopback(name);
-        if ('err' in r) throw r.err;
-        return new ResolveAddressStream(r.ok);
+        if (!net.host || ('err' in r && r.err === 'invalid-argument')) {
+          if ('err' in r) throw r.err;
+          return new ResolveAddressStream(Promise.resolve(r), r.ok);
+        }
+        return new ResolveAddressStream(resolveName(net, name));
       },
     }),
     tcp: throwsErrors({ TcpSocket }),

@@ -70,22 +70,24 @@ export const loopbackOf = (f: Family): IpAddress => (f === 'ipv4' ? { tag: 'ipv4
 export const unspecifiedOf = (f: Family): IpAddress => (f === 'ipv4' ? { tag: 'ipv4', val: [0, 0, 0, 0] } : { tag: 'ipv6', val: [0, 0, 0, 0, 0, 0, 0, 0] });
 
 /** bind's checks on a local address for a socket of `family`: null if it may be bound on the
- * loopback network (a loopback address, or the unspecified one, which binds loopback). */
-export function bindProblem(family: Family, a: SocketAddress): AddressError | null {
+ * loopback network (a loopback address, or the unspecified one, which binds loopback), or,
+ * on the host's network (`host`), any unicast address (the host says if it has it). */
+export function bindProblem(family: Family, a: SocketAddress, host = false): AddressError | null {
   if (a.tag !== family) return 'invalid-argument';
   const ip = ipOf(a);
   if (isNonUnicast(ip) || isV4Mapped(ip)) return 'invalid-argument';
-  if (isUnspecified(ip) || isLoopback(ip)) return null;
+  if (host || isUnspecified(ip) || isLoopback(ip)) return null;
   return 'address-not-bindable';
 }
 
 /** connect's (and UDP send's) checks on a remote address: wrong family, non-unicast, mapped,
- * unspecified or port 0 are invalid; anything off the loopback network is access-denied. */
-export function remoteProblem(family: Family, a: SocketAddress): AddressError | null {
+ * unspecified or port 0 are invalid; anything off the loopback network is access-denied,
+ * unless the network is the host's (`host`). */
+export function remoteProblem(family: Family, a: SocketAddress, host = false): AddressError | null {
   if (a.tag !== family) return 'invalid-argument';
   const ip = ipOf(a);
   if (isNonUnicast(ip) || isV4Mapped(ip) || isUnspecified(ip) || a.val.port === 0) return 'invalid-argument';
-  return isLoopback(ip) ? null : 'access-denied';
+  return host || isLoopback(ip) ? null : 'access-denied';
 }
 
 /** An IP address as text: 127.0.0.1, ::1 (RFC 5952's compressed form). */

@@ -155,6 +155,9 @@ export class Inbound {
   /** Whether receive has been called. */
   get used(): boolean { return this.taken; }
 
+  /** Whether the writer's FIN has come (what waits may still be read). */
+  get finished(): boolean { return this.ended; }
+
   /** The bytes as a stream for the guest, and the result once it ends: ok after the peer's
    * FIN (or if the guest drops the stream: a shutdown of the read side), else the error. */
   receive(): [ReadableStream<Uint8Array>, Promise<Result<undefined>>] {

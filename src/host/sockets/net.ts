@@ -1,9 +1,11 @@
 // A component's end of the page's loopback network (src/page/network.ts): requests with
 // replies (bind, listen, connect), and the news the network brings its sockets (an accepted
 // connection, a datagram), by socket id. One per component, made from its state's port.
+// `host`: the component was granted the host's network (`sockets: 'host'`, the CLI's
+// --inherit-network), where any address may be bound or reached and names resolve.
 import type { NetAddress, NetMessage, NetRequest } from '../../channel/protocol.js';
 import type { ComponentState } from '../state.js';
-import type { SocketAddress } from './address.js';
+import type { IpAddress, SocketAddress } from './address.js';
 
 /** A wasi:sockets error-code, as its JS value ({ tag }). */
 export type ErrorCode =
@@ -31,7 +33,7 @@ export class Net {
   /** What to do when the worker at the other end of a connection ends, by connection id. */
   private readonly conns = new Map<number, () => void>();
 
-  constructor(private readonly port: MessagePort) {
+  constructor(private readonly port: MessagePort, readonly host = false) {
     port.onmessage = (e: MessageEvent<NetMessage>) => {
       const m = e.data;
       if (m.type === 'reply') {
@@ -70,6 +72,15 @@ export class Net {
     });
   }
 
+  /** Resolve a name on the host's network: its addresses, or ip-name-lookup's error-code. */
+  lookup(name: string): Promise<{ ok: IpAddress[] } | { err: string }> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, (m) => resolve(m.err ? { err: m.err } : { ok: (m.addresses ?? []) as IpAddress[] }));
+      this.port.postMessage({ op: 'lookup', id, name } satisfies NetRequest);
+    });
+  }
+
   /** Watch connection `conn`: `gone` runs if the worker at its other end ends. */
   watch(conn: number, gone: () => void): void { this.conns.set(conn, gone); }
 
@@ -96,7 +107,8 @@ const NETS = new WeakMap<ComponentState, Net | null>();
 export function netOf(state: ComponentState): Net | null {
   let n = NETS.get(state);
   if (n === undefined) {
-    n = state.grants.sockets === 'loopback' && state.network ? new Net(state.network) : null;
+    const g = state.grants.sockets;
+    n = g && state.network ? new Net(state.network, g === 'host') : null;
     NETS.set(state, n);
   }
   return n;

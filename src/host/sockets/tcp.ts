@@ -85,7 +85,7 @@ export function tcpSocketClass(net: Net | null) {
     bind(a: SocketAddress): Result<undefined> | Promise<Result<undefined>> {
       if (this.state !== 'unbound' || this.busy) return err('invalid-state');
       if (!isSocketAddress(a)) return err('invalid-argument');
-      const p = bindProblem(this.family, a);
+      const p = bindProblem(this.family, a, net?.host);
       if (p) return err(p);
       if (!net) return err('access-denied');
       this.busy = true;
@@ -100,20 +100,25 @@ export function tcpSocketClass(net: Net | null) {
       if (this.state !== 'unbound' && this.state !== 'bound') return err('invalid-state');
       if (this.busy) return err('invalid-state');
       if (!isSocketAddress(to)) return err('invalid-argument');
-      const p = remoteProblem(this.family, to);
+      const p = remoteProblem(this.family, to, net?.host);
       if (p) return err(p);
       if (!net) return err('access-denied');
       this.state = 'connecting';
-      if (!this.registered) {
-        const b = await this.take(socketAddress(loopbackOf(this.family), 0));
-        if (b.tag === 'err') { this.state = 'closed'; return b; }
+      // On the host's network an unbound socket lets the host pick its local address; on
+      // loopback it takes an ephemeral port, and one bound to the unspecified address
+      // connects from loopback.
+      let from: SocketAddress | null = null;
+      if (!net.host || this.registered) {
+        if (!this.registered) {
+          const b = await this.take(socketAddress(loopbackOf(this.family), 0));
+          if (b.tag === 'err') { this.state = 'closed'; return b; }
+        }
+        from = this.local!;
+        if (!net.host && isUnspecified(ipOf(from))) from = socketAddress(loopbackOf(this.family), from.val.port);
       }
-      // Bound to the unspecified address: the connection leaves from loopback.
-      let from = this.local!;
-      if (isUnspecified(ipOf(from))) from = socketAddress(loopbackOf(this.family), from.val.port);
       const there = new MessageChannel();
       const back = new MessageChannel();
-      const r = await net!.request({ op: 'connect', from: wire(from), to: wire(to), ports: [there.port2, back.port1] }, [there.port2, back.port1]);
+      const r = await net!.request({ op: 'connect', from: from && wire(from), to: wire(to), ports: [there.port2, back.port1] }, [there.port2, back.port1]);
       if ('err' in r) {
         // A failed attempt leaves the socket closed, its address free again.
         this.state = 'closed';
@@ -122,7 +127,7 @@ export function tcpSocketClass(net: Net | null) {
         back.port2.close();
         return err(r.err);
       }
-      this.local = from;
+      this.local = r.ok ?? from;
       this.remote = socketAddress(ipOf(to), to.val.port);
       this.outbound = new Outbound(there.port1);
       this.inbound = new Inbound(back.port2);

@@ -4,7 +4,7 @@
 // address nobody is bound at is lost, as UDP's are.
 import {
   bindProblem, isSocketAddress, isUnspecified, ipOf, loopbackOf, maxDatagram, remoteProblem,
-  socketAddress, formatSocketAddress, withPort, type Family, type SocketAddress,
+  socketAddress, formatSocketAddress, unspecifiedOf, withPort, type Family, type SocketAddress,
 } from './address.js';
 import { err, ok, wire, type Net, type Result } from './net.js';
 
@@ -49,15 +49,17 @@ export function udpSocketClass(net: Net | null) {
       return ok(undefined);
     }
 
-    /** Bound, implicitly to an ephemeral port on loopback if not yet. */
+    /** Bound, implicitly to an ephemeral port if not yet: on loopback, or on the host's
+     * network the unspecified address (so it can reach any host, as an OS binds it). */
     private async bound(): Promise<Result<undefined>> {
-      return this.local ? ok(undefined) : this.take(socketAddress(loopbackOf(this.family), 0));
+      if (this.local) return ok(undefined);
+      return this.take(socketAddress(net!.host ? unspecifiedOf(this.family) : loopbackOf(this.family), 0));
     }
 
     bind(a: SocketAddress): Result<undefined> | Promise<Result<undefined>> {
       if (this.local || this.busy) return err('invalid-state');
       if (!isSocketAddress(a)) return err('invalid-argument');
-      const p = bindProblem(this.family, a);
+      const p = bindProblem(this.family, a, net?.host);
       if (p) return err(p);
       if (!net) return err('access-denied');
       this.busy = true;
@@ -66,7 +68,7 @@ export function udpSocketClass(net: Net | null) {
 
     connect(to: SocketAddress): Result<undefined> | Promise<Result<undefined>> {
       if (!isSocketAddress(to)) return err('invalid-argument');
-      const p = remoteProblem(this.family, to);
+      const p = remoteProblem(this.family, to, net?.host);
       if (p) return err(p);
       if (!net) return err('access-denied');
       const set = (): Result<undefined> => {
@@ -95,7 +97,7 @@ export function udpSocketClass(net: Net | null) {
         dest = this.remote;
       } else {
         if (!isSocketAddress(to)) return err('invalid-argument');
-        const p = remoteProblem(this.family, to);
+        const p = remoteProblem(this.family, to, net?.host);
         if (p) return err(p);
         if (this.remote && formatSocketAddress(to) !== formatSocketAddress(this.remote)) return err('invalid-argument');
         dest = to;
