@@ -237,10 +237,9 @@ class FutureTrailers extends Future<Result<Fields | undefined, ErrorCode>> {
   }
 }
 
-/** wasi:http/types#incoming-response: a 0.3 response (fetch()'s) under 0.2's names. */
-class IncomingResponse {
-  constructor(private readonly r: Response) {}
-  status(): number { return this.r.status; }
+/** What 0.2's incoming request and response share: a 0.3 message's headers and body. */
+abstract class Incoming<M extends Request | Response> {
+  constructor(protected readonly r: M) {}
   headers(): Fields { return new Fields(this.r.headers.view()); }
   consume(): Result<IncomingBody, undefined> {
     if (this.r.consumed) return ERR;
@@ -248,6 +247,11 @@ class IncomingResponse {
     return ok(new IncomingBody(readable(body), trailers));
   }
   [Symbol.dispose](): void { this.r[Symbol.dispose](); }
+}
+
+/** wasi:http/types#incoming-response: a 0.3 response (fetch()'s) under 0.2's names. */
+class IncomingResponse extends Incoming<Response> {
+  status(): number { return this.r.status; }
 }
 
 /** wasi:http/types#future-incoming-response */
@@ -259,19 +263,11 @@ class FutureIncomingResponse extends Future<Result<IncomingResponse, ErrorCode>>
 }
 
 /** wasi:http/types#incoming-request: a 0.3 request (the page's) under 0.2's names. */
-class IncomingRequest {
-  constructor(private readonly r: Request) {}
+class IncomingRequest extends Incoming<Request> {
   method(): Method { return this.r.method; }
   pathWithQuery(): string | undefined { return this.r.pathWithQuery; }
   scheme(): Scheme | undefined { return this.r.scheme; }
   authority(): string | undefined { return this.r.authority; }
-  headers(): Fields { return new Fields(this.r.headers.view()); }
-  consume(): Result<IncomingBody, undefined> {
-    if (this.r.consumed) return ERR;
-    const [body, trailers] = this.r.takeBody(null);
-    return ok(new IncomingBody(readable(body), trailers));
-  }
-  [Symbol.dispose](): void { this.r[Symbol.dispose](); }
 }
 
 /** A message's body, once the guest asks for it (no body: an empty one). */
