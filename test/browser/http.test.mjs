@@ -126,8 +126,9 @@ test('a first-byte timeout aborts the request: HTTP-response-timeout', async () 
   assert.ok(Date.now() - t0 < 2900, 'the request was not aborted at the timeout');
 });
 
-/** Through an echo handler: a GET, then `total` bytes POSTed that stream both ways. */
-const echoBothWays = (fixture, total) => inPage(fixture, {}, async (_x, h, total) => {
+/** In the page, through an echo handler `h`: a GET, then `total` bytes POSTed that stream both
+ * ways (its source is sent to the page: it may use nothing outside itself). */
+async function bothWays(h, total) {
     const get = await h.fetch(new Request('http://component.test/anything'));
     const got = { status: get.status, method: get.headers.get('x-echo-method'), body: await get.text() };
     // The request body is made lazily: after its first 1 MiB it waits until the response's
@@ -160,8 +161,11 @@ const echoBothWays = (fixture, total) => inPage(fixture, {}, async (_x, h, total
     }
     let want = 0;
     for (let o = 0; o < total; o += chunk) for (let i = 0; i < chunk; i += 4096) want = (want + (o + i) % 251) % 1000000007;
-    return { got, status: res.status, method: res.headers.get('x-echo-method'), n, sum, want, sentAtFirst };
-  }, total);
+    return { got, status: res.status, method: res.headers.get('x-echo-method'), middleware: res.headers.get('x-middleware'), n, sum, want, sentAtFirst };
+}
+
+/** bothWays on a fixture of its own. */
+const echoBothWays = (fixture, total) => inPage(fixture, {}, `(_x, h, total) => (${bothWays})(h, total)`, total);
 
 test('handle.fetch: a GET gets the handler response; a 64 MiB body streams through it both ways', async () => {
   const r = await echoBothWays('http-echo', 64 << 20);
@@ -257,45 +261,13 @@ test('a response body cut off midway: 0.3 sees its trailers fail, 0.2 its stream
 });
 
 test('the middleware world: an imported handler wired to another component\'s export; bodies stream worker to worker; a gone handler is an error-code', async () => {
-  const r = await page.evaluate(async () => {
+  const r = await page.evaluate(async (bothWaysSrc) => {
     const lib = await import('/src/index.ts');
     const echo = await lib.loadComponent('/test/fixtures/build/http-echo.wasm');
     const mw = await lib.loadComponent('/test/fixtures/build/http-middleware.wasm', { http: { handler: echo } });
     try {
-      const get = await mw.fetch(new Request('http://component.test/anything'));
-      const got = { status: get.status, middleware: get.headers.get('x-middleware'), method: get.headers.get('x-echo-method'), body: await get.text() };
-      // 16 MiB made lazily: after its first 1 MiB the body waits for the response's first bytes,
-      // which cannot come if anything on the way (either worker, or the port between) buffers it.
-      const total = 16 << 20;
-      const chunk = 1 << 20;
-      let sent = 0;
-      let firstBack;
-      const backYet = new Promise((res) => { firstBack = res; });
-      const body = new ReadableStream({
-        async pull(c) {
-          if (sent === chunk) await backYet;
-          if (sent >= total) { c.close(); return; }
-          const b = new Uint8Array(chunk);
-          for (let i = 0; i < chunk; i += 4096) b[i] = (sent + i) % 251;
-          c.enqueue(b);
-          sent += chunk;
-        },
-      });
-      const res = await mw.fetch(new Request('http://component.test/echo', { method: 'POST', body, duplex: 'half' }));
-      const reader = res.body.getReader();
-      let n = 0;
-      let sum = 0;
-      let sentAtFirst = -1;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (sentAtFirst < 0) { sentAtFirst = sent; firstBack(); }
-        for (let i = 0; i < value.length; i++) sum = (sum + value[i]) % 1000000007;
-        n += value.length;
-      }
-      let want = 0;
-      for (let o = 0; o < total; o += chunk) for (let i = 0; i < chunk; i += 4096) want = (want + (o + i) % 251) % 1000000007;
-      const post = { status: res.status, middleware: res.headers.get('x-middleware'), method: res.headers.get('x-echo-method'), n, sum, want, sentAtFirst };
+      const post = await new Function(`return (${bothWaysSrc})`)()(mw, 16 << 20);
+      const got = { ...post.got, middleware: (await mw.fetch(new Request('http://component.test/anything'))).headers.get('x-middleware') };
       // The wired handler's worker ends: the next request's handler import gets an error-code.
       echo.terminate();
       await new Promise((res) => setTimeout(res, 300)); // terminate() gives the worker 250 ms to dispose
@@ -312,7 +284,7 @@ test('the middleware world: an imported handler wired to another component\'s ex
       mw.terminate();
       echo.terminate();
     }
-  });
+  }, bothWays.toString());
   assert.deepEqual(r.got, { status: 200, middleware: 'seen', method: 'GET', body: '' });
   assert.equal(r.post.status, 200);
   assert.equal(r.post.middleware, 'seen');
