@@ -144,7 +144,7 @@ export class EndWriter {
       this.writer = new PortWriter(ch.port1, units, chunk);
       this.wire = { wasip3End: 'stream', port: ch.port2, bytes, window: units };
     }
-    this.stats = { written: 0, read: 0, peakUnread: 0, messages: 0, window: units, chunk, done: false, finishedAt: null };
+    this.stats = { written: 0, read: 0, peakUnread: 0, messages: 0, window: units, chunk, ring: this.wire.ring !== undefined, done: false, finishedAt: null };
     tracked.push({ stats: this.stats, writer: this.writer });
     if (tracked.length > 64) tracked.shift();
     void this.lock.ready.then(() => { if (!this.stats.done) this.writer.watch(this.lock.name); });

@@ -42,9 +42,10 @@ export type EndWire =
 /** A stream writer's counters, kept for tests and benchmarks (ComponentHandle.streamStats):
  * `written` bytes (or elements) the writer took from its source, `read` those the reader has
  * taken, `peakUnread` the most of written - read seen (at most window + one chunk), `messages`
- * the chunks or batches sent, `finishedAt` when it ended (ms since the epoch) or null. */
+ * the chunks or batches sent, `finishedAt` when it ended (ms since the epoch) or null, `ring`
+ * whether its bytes went through a shared-memory ring (LoadOptions.transport). */
 export interface StreamStats {
-  written: number; read: number; peakUnread: number; messages: number; window: number; chunk: number;
+  written: number; read: number; peakUnread: number; messages: number; window: number; chunk: number; ring: boolean;
   done: boolean; finishedAt: number | null;
 }
 

@@ -47,9 +47,9 @@ export class RingWriter implements ByteWriter {
   private cancelled = false;
   private readonly cancelledP: Promise<void>;
   private onCancelled: () => void = () => {};
-  /** Bytes written, and those the reader has taken (its tail). */
+  private taken_ = 0;
+  /** Bytes written. */
   sent = 0;
-  credited = 0;
   /** Chunks written into the ring. */
   messages = 0;
   onCancel: (() => void) | null = null;
@@ -68,10 +68,13 @@ export class RingWriter implements ByteWriter {
     };
   }
 
+  /** Bytes the reader has taken (its tail, counted past 2^32). */
+  get credited(): number { this.unread(); return this.taken_; }
+
   /** Bytes written and not yet taken, after catching up with the reader's tail. */
   private unread(): number {
     const t = Atomics.load(this.h, TAIL);
-    this.credited += (t - this.lastTail) >>> 0;
+    this.taken_ += (t - this.lastTail) >>> 0;
     this.lastTail = t;
     return (this.head - t) >>> 0;
   }

@@ -1,23 +1,27 @@
 // Streams and futures from the page and between component workers (src/channel/ends.ts): the C
 // components stream-source, stream-sink and stream-upper (test/fixtures/c, worlds in
-// wit/streams.wit) in Chromium through the page API.
-import { test, before, after } from 'node:test';
+// wit/streams.wit) in Chromium through the page API. Every test runs twice: over MessagePorts
+// (transport 'port' on a plain page) and over SharedArrayBuffer rings (transport
+// 'shared-memory' on a crossOriginIsolated page: scripts/lib/browser.mjs serves `?coi` so).
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPage } from '../../scripts/lib/browser.mjs';
 
-let session;
-before(async () => {
-  session = await openPage('/test/pages/blank.html');
-  if (process.env.STREAMS_DEBUG) session.page.on('console', (m) => console.log('[page]', m.text()));
-});
-after(async () => { await session?.close(); });
+const TRANSPORTS = [
+  { transport: 'port', path: '/test/pages/blank.html' },
+  { transport: 'shared-memory', path: '/test/pages/blank.html?coi' },
+];
 
-/** Run fn(ctx) in the page: ctx has loadComponent, load(name, options) and helpers. */
-const inPage = (fn, arg = null) => session.page.evaluate(async ({ src, arg }) => {
+let session;
+let transport;
+
+/** Run fn(ctx) in the page: ctx has loadComponent, load(name, options) and helpers; load()
+ * uses the suite's transport unless options name one. */
+const inPage = (fn, arg = null) => session.page.evaluate(async ({ src, arg, transport }) => {
   const { loadComponent } = await import('/src/index.ts');
   const handles = [];
   const load = async (name, options = {}) => {
-    const h = await loadComponent(`/test/fixtures/build/${name}.wasm`, options);
+    const h = await loadComponent(`/test/fixtures/build/${name}.wasm`, { transport, ...options });
     handles.push(h);
     return h;
   };
@@ -48,7 +52,42 @@ const inPage = (fn, arg = null) => session.page.evaluate(async ({ src, arg }) =>
   } finally {
     for (const h of handles) h.terminate();
   }
-}, { src: fn.toString(), arg });
+}, { src: fn.toString(), arg, transport });
+
+/** FNV-1a of n pattern bytes, here in node. */
+async function fnvNode(n, upper = false) {
+  let h = 2166136261;
+  for (let i = 0; i < n; i++) {
+    let b = i % 251;
+    if (upper && b >= 97 && b <= 122) b -= 32;
+    h = Math.imul(h ^ b, 16777619) >>> 0;
+  }
+  return h;
+}
+
+for (const t of TRANSPORTS) describe(`over ${t.transport}`, () => {
+before(async () => {
+  session = await openPage(t.path);
+  transport = t.transport;
+  if (process.env.STREAMS_DEBUG) session.page.on('console', (m) => console.log('[page]', m.text()));
+});
+after(async () => { await session?.close(); });
+
+test('the transport: a stream<u8> between threads goes the way the option says', async () => {
+  const r = await inPage(async ({ load }) => {
+    const a = await load('stream-source');
+    const s = await a.exports.produce(100000);
+    let n = 0;
+    for await (const c of s) n += c.length;
+    return { n, isolated: crossOriginIsolated, ring: (await a.streamStats()).at(-1).ring };
+  });
+  assert.deepEqual(r, { n: 100000, isolated: t.transport === 'shared-memory', ring: t.transport === 'shared-memory' });
+  if (t.transport === 'port') {
+    // 'shared-memory' on a page that is not isolated is an error that says why.
+    const e = await inPage(async ({ load }) => load('stream-source', { transport: 'shared-memory' }));
+    assert.match(e.error, /TypeError: transport 'shared-memory' needs a crossOriginIsolated page/);
+  }
+});
 
 test('a stream<u8> result is a byte stream: default and BYOB readers get the bytes in order', async () => {
   const r = await inPage(async ({ load }) => {
@@ -126,17 +165,6 @@ test('futures: a result is a Promise, a parameter takes a Promise, and both nest
   });
   assert.deepEqual(r, { answer: 7, fromPage: 11, tag: 'ok', nestedFuture: 5, nestedStream: [100000n, await fnvNode(100000)] });
 });
-
-/** FNV-1a of n pattern bytes, here in node. */
-async function fnvNode(n, upper = false) {
-  let h = 2166136261;
-  for (let i = 0; i < n; i++) {
-    let b = i % 251;
-    if (upper && b >= 97 && b <= 122) b -= 32;
-    h = Math.imul(h ^ b, 16777619) >>> 0;
-  }
-  return h;
-}
 
 test('32 MiB go from worker to worker while the main thread is busy the whole time', async () => {
   const n = 32 << 20;
@@ -313,4 +341,5 @@ test('a worker terminated mid-stream: the other end errors within a second, sayi
   assert.ok(r.futureMs < 1000, `future reader: ${r.futureMs} ms`);
   assert.equal(r.writerCode, 1);
   assert.ok(r.writerMs < 1000, `writer: ${r.writerMs} ms`);
+});
 });
