@@ -27,9 +27,11 @@ export function ringsAvailable(): boolean {
     && typeof SharedArrayBuffer === 'function' && typeof waitAsync === 'function';
 }
 
-/** Resolves once slot i no longer holds v (at once if it already does not). */
+/** Resolves once slot i no longer holds v (at once if it already does not). A reader handed a
+ * ring on a thread without Atomics.waitAsync (only a writer checks ringsAvailable) polls. */
 function changed(h: Int32Array, i: number, v: number): Promise<unknown> {
-  const w = waitAsync!(h, i, v);
+  if (!waitAsync) return new Promise((r) => setTimeout(r, 1));
+  const w = waitAsync(h, i, v);
   return w.async ? (w.value as Promise<string>) : Promise.resolve();
 }
 
