@@ -7,6 +7,7 @@ import { network } from './page/network.js';
 import { compileCoreModules, fetchComponent } from './page/source.js';
 import { futureResult, setPageWindow } from './channel/page-ends.js';
 import { DEFAULT_STREAM_WINDOW } from './channel/ends.js';
+import { ringsAvailable } from './channel/sab-ring.js';
 
 export type { Progress, LoadPhase, ErrorKind, HostEvent, StreamStats } from './channel/protocol.js';
 export type { Grants, KeyvalueGrant, MessagingGrant, PreopenGrant, HttpGrant, HttpHandlerSource } from './host/grants.js';
@@ -74,7 +75,18 @@ export interface LoadOptions extends Grants {
   /** Bytes a stream<u8> crossing to or from this component may have in flight, written and not
    * yet read (default 1 MiB); the writer waits beyond it. */
   streamWindow?: number;
+  /** How the bytes of a stream<u8> this component sends cross to another thread:
+   * - `'auto'` (default): a SharedArrayBuffer ring when the page is `crossOriginIsolated`
+   *   (served with `Cross-Origin-Opener-Policy: same-origin` and
+   *   `Cross-Origin-Embedder-Policy: require-corp`), else a MessagePort;
+   * - `'port'`: always a MessagePort (transferred buffers, credit messages);
+   * - `'shared-memory'`: always the ring; loading fails on a page that is not isolated.
+   * Either way the same window bounds what is written and not yet read. */
+  transport?: StreamTransport;
 }
+
+/** LoadOptions.transport. */
+export type StreamTransport = 'auto' | 'port' | 'shared-memory';
 
 /** A function exported by a component, called with jco's JS value mapping. */
 export type ExportedFunction = (...args: unknown[]) => Promise<unknown>;
@@ -200,6 +212,17 @@ function handlerPortOf(handle: object, what: string): Promise<MessagePort> {
   return open();
 }
 
+/** Whether a component's streams go through shared rings (LoadOptions.transport). */
+function sharedMemory(transport: StreamTransport = 'auto'): boolean {
+  if (transport === 'port') return false;
+  if (transport === 'auto') return ringsAvailable();
+  if (transport !== 'shared-memory') throw new TypeError(`transport must be 'auto', 'port' or 'shared-memory', not ${JSON.stringify(transport)}`);
+  if (!ringsAvailable()) {
+    throw new TypeError("transport 'shared-memory' needs a crossOriginIsolated page (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp) and Atomics.waitAsync");
+  }
+  return true;
+}
+
 /** Load a WASI 0.3 (or 0.2) component into a new Web Worker and link it against the browser host.
  * Rejects with a ComponentError whose kind says why when it cannot. */
 export async function loadComponent<Exports = ComponentExports>(source: ComponentUrl<Exports> | ComponentSource, options: LoadOptions = {}): Promise<ComponentHandle<Exports>> {
@@ -213,6 +236,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     cwd: options.cwd ?? null,
     grants,
     streamWindow: options.streamWindow ?? DEFAULT_STREAM_WINDOW,
+    sharedMemory: sharedMemory(options.transport),
   };
   if (req.grants!.sockets === 'host' && !network.inherited) {
     throw new GrantError("sockets: 'host' needs the page's network to be the host's (network.inherit(bridge), as the CLI's --inherit-network does)");

@@ -79,7 +79,7 @@ function runExport(inst: Instance): string[] {
 const api: ComponentWorkerApi = {
   load: (req: LoadRequest, onProgress?: (p: Progress) => void, onEvent?: (e: HostEvent) => void) => typed(async () => {
     // Streams and futures in calls cross as ports (src/channel/worker-ends.ts).
-    configureEnds({ window: req.streamWindow, emit: onEvent ? (e) => { void onEvent(e); } : undefined });
+    configureEnds({ window: req.streamWindow, sharedMemory: req.sharedMemory ?? false, emit: onEvent ? (e) => { void onEvent(e); } : undefined });
     if (onEvent) emit = (e) => { void onEvent(e); };
     const bytes = new Uint8Array(req.bytes);
     const compiled = await compileComponent(bytes, req.modules);

@@ -68,13 +68,31 @@ export const devWorker = {
   },
 };
 
+/** A page whose URL has `coi` in its query (`/test/pages/blank.html?coi`) is served
+ * crossOriginIsolated (COOP same-origin, COEP require-corp), and so are the worker scripts it
+ * starts (their Referer is that page), so SharedArrayBuffer rings can be tested beside ports. */
+const isolating = {
+  name: 'wasip3-web-isolating',
+  configureServer(server) {
+    server.middlewares.use((req, res, next) => {
+      const coi = (u) => /[?&]coi(=|&|$)/.test(u ?? '');
+      if (coi(req.url) || coi(req.headers.referer)) {
+        res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+        res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+        res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+      }
+      next();
+    });
+  },
+};
+
 /** Start a Vite dev server over the repo root on a free loopback port. */
 export async function startServer() {
   const server = await createServer({
     root, configFile: false, logLevel: 'error',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
     optimizeDeps: { noDiscovery: true, include: [] },
-    plugins: [servingDist, devWorker],
+    plugins: [isolating, servingDist, devWorker],
   });
   await server.listen();
   const addr = server.httpServer.address();

@@ -17,8 +17,29 @@ export const DEFAULT_CHUNK = 1 << 20;
  * at most half the window, where a waiting writer wakes. */
 const CREDIT_BATCH = DEFAULT_WINDOW / 4;
 
+/** A stream's sending end, over a port (PortWriter) or a shared ring (sab-ring.ts RingWriter):
+ * what ends.ts writes to. */
+export interface ByteWriter {
+  readonly chunkSize: number;
+  /** Units sent, those the reader has taken, and the chunks (or batches) sent. */
+  readonly sent: number;
+  readonly credited: number;
+  readonly messages: number;
+  onCancel: (() => void) | null;
+  onWatch: ((lock: string) => void) | null;
+  readonly isCancelled: boolean;
+  cancel(): void;
+  write(chunk: Uint8Array): boolean | Promise<boolean>;
+  writeValues(values: unknown[], transfer?: Transferable[]): boolean | Promise<boolean>;
+  whenRoom(n: number): true | Promise<void>;
+  buffer(size?: number): Uint8Array;
+  watch(lock: string): void;
+  close(): void;
+  error(message: string): void;
+}
+
 /** The sending end. write() resolves when the chunk may be followed by another. */
-export class PortWriter {
+export class PortWriter implements ByteWriter {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private cancelled = false;

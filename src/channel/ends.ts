@@ -10,7 +10,8 @@
 // released, and the other side, finding the lock free while the stream is still open, fails it
 // with a message that says so.
 import type { ByteMessage, CreditMessage, EndWire, FutureMessage, StreamStats } from './protocol.js';
-import { Credit, PortWriter } from './byte-port.js';
+import { Credit, PortWriter, type ByteWriter } from './byte-port.js';
+import { RingReader, RingWriter } from './sab-ring.js';
 
 /** The name of the Comlink transfer handler for values that hold stream and future ends. */
 export const ENDS_HANDLER = 'wasip3-ends';
@@ -113,7 +114,7 @@ export function mapEnds(v: unknown, isEnd: (x: object) => boolean, f: (x: object
 
 // ---- The writing side of a stream
 
-interface Tracked { stats: StreamStats; writer: PortWriter }
+interface Tracked { stats: StreamStats; writer: ByteWriter }
 const tracked: Tracked[] = [];
 
 /** The counters of the streams this thread has sent (the last 64). */
@@ -124,18 +125,26 @@ export function streamStats(): StreamStats[] {
 /** A stream's writing end in this thread: `wire` goes to the reader, `writer` sends. */
 export class EndWriter {
   readonly wire: StreamWire;
-  readonly writer: PortWriter;
+  readonly writer: ByteWriter;
   readonly stats: StreamStats;
   private readonly lock = holdLock();
   private stopWatch: () => void = () => {};
 
-  constructor(bytes: boolean, window: number) {
+  /** With `ring`, a bytes stream's bytes go through a shared ring (sab-ring.ts): only for a
+   * writer that never sends values, on a crossOriginIsolated thread. */
+  constructor(bytes: boolean, window: number, ring = false) {
     const ch = new MessageChannel();
     const units = bytes ? window : VALUE_WINDOW;
     const chunk = bytes ? chunkFor(window) : VALUE_BATCH;
-    this.writer = new PortWriter(ch.port1, units, chunk);
-    this.wire = { wasip3End: 'stream', port: ch.port2, bytes, window: units };
-    this.stats = { written: 0, read: 0, peakUnread: 0, messages: 0, window: units, chunk, done: false, finishedAt: null };
+    if (bytes && ring) {
+      const w = new RingWriter(ch.port1, units, chunk);
+      this.writer = w;
+      this.wire = { wasip3End: 'stream', port: ch.port2, bytes, window: units, ring: w.sab };
+    } else {
+      this.writer = new PortWriter(ch.port1, units, chunk);
+      this.wire = { wasip3End: 'stream', port: ch.port2, bytes, window: units };
+    }
+    this.stats = { written: 0, read: 0, peakUnread: 0, messages: 0, window: units, chunk, ring: this.wire.ring !== undefined, done: false, finishedAt: null };
     tracked.push({ stats: this.stats, writer: this.writer });
     if (tracked.length > 64) tracked.shift();
     void this.lock.ready.then(() => { if (!this.stats.done) this.writer.watch(this.lock.name); });
@@ -187,12 +196,13 @@ export class EndWriter {
 /** A stream's reading end in this thread, started on first use (until then its port can be
  * passed on unread). next() gives chunks (Uint8Array) or batches of values. */
 export class EndReader {
-  private readonly queue: (Uint8Array<ArrayBuffer> | unknown[])[] = [];
+  private readonly queue: (Uint8Array | unknown[])[] = [];
   private ended = false;
   private closed = false;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
   private credit: Credit | null = null;
+  private ring: RingReader | null = null;
   private lock: HeldLock | null = null;
   private stopWatch: () => void = () => {};
   started = false;
@@ -203,7 +213,8 @@ export class EndReader {
     if (this.started) return;
     this.started = true;
     const port = this.wire.port;
-    this.credit = new Credit(port, Math.max(1, Math.floor(this.wire.window / 4)));
+    if (this.wire.ring) this.ring = new RingReader(this.wire.ring, chunkFor(this.wire.window));
+    else this.credit = new Credit(port, Math.max(1, Math.floor(this.wire.window / 4)));
     port.onmessage = (e: MessageEvent<ByteMessage>) => {
       const m = e.data;
       if (m.type === 'chunk') this.queue.push(new Uint8Array(m.chunk, 0, m.length));
@@ -228,8 +239,9 @@ export class EndReader {
 
   /** The next chunk or batch, or null at the end; throws the stream's failure. Give credit for
    * it with done() once its contents are taken. */
-  async next(): Promise<Uint8Array<ArrayBuffer> | unknown[] | null> {
+  async next(): Promise<Uint8Array | unknown[] | null> {
     this.start();
+    if (this.ring) return this.nextInRing(this.ring);
     if (this.queue.length === 0) this.credit!.flush();
     while (this.queue.length === 0 && !this.ended && !this.failure && !this.closed) {
       await new Promise<void>((r) => { this.wake = r; });
@@ -241,11 +253,39 @@ export class EndReader {
     return null;
   }
 
-  /** Put back the rest of a chunk that was only partly taken. */
-  unshift(rest: Uint8Array<ArrayBuffer>): void { this.queue.unshift(rest); }
+  /** A view of the ring's next bytes (only the rest of a partly taken one waits in the queue);
+   * bytes in the ring come before an end or a failure, which follow them on the port. */
+  private async nextInRing(ring: RingReader): Promise<Uint8Array | null> {
+    for (;;) {
+      if (this.queue.length) return this.queue.shift() as Uint8Array;
+      const v = ring.next();
+      if (v) return v;
+      if (this.closed) return null;
+      if (this.ended || this.failure) {
+        // The head moved before the port's message left: look once more.
+        const last = ring.next();
+        if (last) return last;
+        if (this.failure) { this.close(); throw this.failure; }
+        this.close();
+        return null;
+      }
+      await Promise.race([ring.written(), new Promise<void>((r) => { this.wake = r; })]);
+      this.wake = null;
+    }
+  }
 
-  /** Credit for n units taken, with the chunk's buffer if the writer may fill it again. */
-  done(n: number, buffer?: ArrayBuffer): void { this.credit?.give(n, buffer); }
+  /** Put back the rest of a chunk that was only partly taken. */
+  unshift(rest: Uint8Array): void { this.queue.unshift(rest); }
+
+  /** Credit for n units taken, with the chunk's buffer if the writer may fill it again. On a
+   * ring, everything handed out but the rests put back is taken (n does not matter). */
+  done(n: number, buffer?: ArrayBuffer): void {
+    if (this.ring) {
+      let held = 0;
+      for (const c of this.queue) held += (c as Uint8Array).byteLength;
+      this.ring.take(held);
+    } else this.credit?.give(n, buffer);
+  }
 
   /** Stop reading: the writer's next write sees the reader gone. */
   cancel(): void {
@@ -259,6 +299,7 @@ export class EndReader {
     if (this.closed) return;
     this.closed = true;
     this.credit?.flush();
+    this.ring?.release();
     this.wire.port.close();
     this.lock?.release();
     this.stopWatch();

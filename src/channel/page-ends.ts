@@ -111,17 +111,19 @@ function byteStream(wire: StreamWire): ReadableStream<Uint8Array> {
       const req = ctrl.byobRequest;
       if (c === null) { ctrl.close(); req?.respond(0); return; }
       const chunk = c instanceof Uint8Array ? c : Uint8Array.from(c as number[]);
+      // A view of a shared ring (sab-ring.ts): copied out, and the ring's bytes taken at once.
+      const own = chunk.buffer instanceof ArrayBuffer ? chunk as Uint8Array<ArrayBuffer> : null;
       if (req?.view) {
         const into = new Uint8Array(req.view.buffer, req.view.byteOffset, req.view.byteLength);
         const k = Math.min(chunk.length, into.length);
         into.set(chunk.subarray(0, k));
         // Credit counts a chunk whole, once all of it is taken.
         if (k < chunk.length) r.unshift(chunk.subarray(k));
-        else r.done(chunk.byteOffset + chunk.length, chunk.buffer);
+        else r.done(chunk.byteOffset + chunk.length, own?.buffer);
         req.respond(k);
       } else {
         const n = chunk.byteOffset + chunk.length; // read first: enqueue detaches the chunk
-        ctrl.enqueue(chunk);
+        ctrl.enqueue(own ?? chunk.slice());
         r.done(n);
       }
     },

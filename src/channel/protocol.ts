@@ -32,17 +32,20 @@ export type FutureMessage =
  * where the ends were in a call's arguments or result, and the port in the transfer list).
  * A stream's port speaks ByteMessage one way and CreditMessage the other: `bytes` streams
  * (stream<u8>) send chunks, others batches of values; `window` is the most units (bytes, or
- * elements) in flight. A future's port speaks FutureMessage. */
+ * elements) in flight. A future's port speaks FutureMessage. With `ring` (a crossOriginIsolated
+ * page, LoadOptions.transport), a stream<u8>'s bytes go through that SharedArrayBuffer ring
+ * (sab-ring.ts) instead of 'chunk' and 'credit' messages; the port carries the rest. */
 export type EndWire =
-  | { wasip3End: 'stream'; port: MessagePort; bytes: boolean; window: number }
+  | { wasip3End: 'stream'; port: MessagePort; bytes: boolean; window: number; ring?: SharedArrayBuffer }
   | { wasip3End: 'future'; port: MessagePort };
 
 /** A stream writer's counters, kept for tests and benchmarks (ComponentHandle.streamStats):
  * `written` bytes (or elements) the writer took from its source, `read` those the reader has
  * taken, `peakUnread` the most of written - read seen (at most window + one chunk), `messages`
- * the chunks or batches sent, `finishedAt` when it ended (ms since the epoch) or null. */
+ * the chunks or batches sent, `finishedAt` when it ended (ms since the epoch) or null, `ring`
+ * whether its bytes went through a shared-memory ring (LoadOptions.transport). */
 export interface StreamStats {
-  written: number; read: number; peakUnread: number; messages: number; window: number; chunk: number;
+  written: number; read: number; peakUnread: number; messages: number; window: number; chunk: number; ring: boolean;
   done: boolean; finishedAt: number | null;
 }
 
@@ -70,6 +73,9 @@ export interface LoadRequest {
   /** Another component's exported wasi:http handler (HandlerCall/HandlerReply), wired to this
    * component's imported handler (HttpGrant.handler). */
   httpHandler?: MessagePort | null;
+  /** Whether this worker's stream<u8> ends go through shared-memory rings (LoadOptions.transport,
+   * resolved on the page); the worker still falls back to ports if it is not crossOriginIsolated. */
+  sharedMemory?: boolean;
 }
 
 /** A component export as the page sees it: a function, or an instance of functions; `future`

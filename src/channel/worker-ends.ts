@@ -9,13 +9,17 @@ import {
   DEFAULT_STREAM_WINDOW, ENDS_HANDLER, EndReader, EndWriter, FutureEnd, VALUE_BATCH, futureWriter, hasEnd, isWire, mapEnds, sendFuture,
   type FutureWire, type StreamWire,
 } from './ends.js';
+import { ringsAvailable } from './sab-ring.js';
 
 let window = DEFAULT_STREAM_WINDOW;
 let emit: (e: HostEvent) => void = () => {};
+let rings = false;
 
-/** The window of streams this worker sends, and where a failed remote end is reported. */
-export function configureEnds(options: { window?: number; emit?: (e: HostEvent) => void }): void {
+/** The window of streams this worker sends, whether their bytes go through shared rings (if
+ * this worker can: ringsAvailable), and where a failed remote end is reported. */
+export function configureEnds(options: { window?: number; sharedMemory?: boolean; emit?: (e: HostEvent) => void }): void {
   if (options.window) window = options.window;
+  if (options.sharedMemory !== undefined) rings = options.sharedMemory && ringsAvailable();
   if (options.emit) emit = options.emit;
 }
 
@@ -43,7 +47,7 @@ export function sendResultFuture(result: unknown, port: MessagePort): void {
 function sendStream(r: StreamReader): EndWire {
   const t = r.shared.t;
   const bytes = t !== null && t.k === 'u8';
-  const end = new EndWriter(bytes, window);
+  const end = new EndWriter(bytes, window, rings);
   const w = end.writer;
   const STOP = {};
   // The reader went away: the guest's next write sees DROPPED.
@@ -81,14 +85,14 @@ const decodeAll = (values: unknown[]) => values.map(decode);
 
 function streamSource(wire: StreamWire): AsyncIterable<Uint8Array | unknown[]> {
   const r = new EndReader(wire, decodeAll);
-  let last: { n: number; buffer?: ArrayBuffer } | null = null;
+  let last: { n: number; buffer?: ArrayBufferLike } | null = null;
   let finished = false;
   const iterator: AsyncIterator<Uint8Array | unknown[]> = {
     async next() {
       // The runtime asks for the next chunk once the guest has taken all of the last: its
       // buffer goes back to the writer with the credit.
-      if (last) { r.done(last.n, last.buffer); last = null; }
-      let item: Uint8Array<ArrayBuffer> | unknown[] | null;
+      if (last) { r.done(last.n, last.buffer instanceof ArrayBuffer ? last.buffer : undefined); last = null; }
+      let item: Uint8Array | unknown[] | null;
       try {
         item = await r.next();
       } catch (e) {

@@ -29,6 +29,63 @@ const api = {
       };
     });
   },
+  /** Write n pattern bytes (byte i is i mod 251, copied from a pattern buffer as the
+   * stream-source component does) into a SharedArrayBuffer ring, `chunk` at a time (the
+   * stream-worker-to-worker-isolated baseline's writer). The ring: Int32 head at slot 0, tail at
+   * slot 16, bytes from offset 128; it waits with Atomics.wait, as a plain worker may. */
+  ringProduce(sab: SharedArrayBuffer, total: number, chunk: number): void {
+    const h = new Int32Array(sab, 0, 32);
+    const data = new Uint8Array(sab, 128);
+    const cap = data.byteLength;
+    const pattern = new Uint8Array(chunk + 251);
+    for (let i = 0; i < pattern.length; i++) pattern[i] = i % 251;
+    let head = 0;
+    for (let sent = 0; sent < total;) {
+      const n = Math.min(chunk, total - sent);
+      for (;;) {
+        const t = Atomics.load(h, 16);
+        if (((head - t) >>> 0) + n <= cap) break;
+        Atomics.wait(h, 16, t);
+      }
+      const pos = head & (cap - 1);
+      const src = pattern.subarray(sent % 251, sent % 251 + n);
+      const first = Math.min(n, cap - pos);
+      data.set(src.subarray(0, first), pos);
+      if (first < n) data.set(src.subarray(first), 0);
+      head = (head + n) | 0;
+      Atomics.store(h, 0, head);
+      Atomics.notify(h, 0);
+      sent += n;
+    }
+  },
+  /** Read n bytes from that ring into a buffer, `chunk` at a time, and FNV-1a hash them (as the
+   * stream-sink component's consume does); returns [bytes, hash]. */
+  ringConsume(sab: SharedArrayBuffer, total: number, chunk: number): [number, number] {
+    const h = new Int32Array(sab, 0, 32);
+    const data = new Uint8Array(sab, 128);
+    const cap = data.byteLength;
+    const buf = new Uint8Array(chunk);
+    let tail = 0;
+    let hash = 2166136261;
+    let got = 0;
+    while (got < total) {
+      let avail = 0;
+      for (;;) {
+        avail = (Atomics.load(h, 0) - tail) >>> 0;
+        if (avail) break;
+        Atomics.wait(h, 0, tail);
+      }
+      const pos = tail & (cap - 1);
+      const n = Math.min(avail, chunk, cap - pos);
+      buf.set(data.subarray(pos, pos + n));
+      for (let i = 0; i < n; i++) hash = Math.imul(hash ^ buf[i]!, 16777619);
+      tail = (tail + n) | 0;
+      Atomics.store(h, 16, tail);
+      Atomics.notify(h, 16);
+      got += n;
+    }
+    return [got, hash >>> 0];
+  },
   /** Fetch and compile a core module (the load baseline). */
   async compile(url: string): Promise<number> {
     const m = await WebAssembly.compile(await (await fetch(url)).arrayBuffer());

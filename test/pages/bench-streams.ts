@@ -63,6 +63,44 @@ async function workerToWorker(): Promise<Figure> {
   return figure('stream-worker-to-worker', total, r);
 }
 
+/** stream-worker-to-worker-isolated: the same on a crossOriginIsolated page, the bytes going
+ * through our SharedArrayBuffer ring (transport 'shared-memory'), against two plain workers
+ * with a raw ring of the same size (the window, 1 MiB): one copies 64 KiB pieces of the pattern
+ * in, the other copies them out into a buffer and hashes it, as the two components do. */
+async function workerToWorkerIsolated(): Promise<Figure> {
+  if (!crossOriginIsolated) throw new Error('stream-worker-to-worker-isolated needs the page crossOriginIsolated (bench.html?coi)');
+  const total = 64 * MiB;
+  const a = await loadComponent('/test/fixtures/build/stream-source.wasm', { workerUrl, transport: 'shared-memory' });
+  const b = await loadComponent('/test/fixtures/build/stream-sink.wasm', { workerUrl, transport: 'shared-memory' });
+  const ra = rawWorker();
+  const rb = rawWorker();
+  await ra.api.add1(1); await rb.api.add1(1);
+  let expected = 0;
+  const ours = async () => {
+    const t0 = performance.now();
+    const [count, hash] = (await fn(b, 'consume')(await fn(a, 'produce')(total))) as [bigint, number];
+    const ms = performance.now() - t0;
+    if (count !== BigInt(total)) throw new Error(`stream-worker-to-worker-isolated moved ${count} bytes`);
+    expected = hash;
+    return ms;
+  };
+  const raw = async () => {
+    const sab = new SharedArrayBuffer(128 + MiB);
+    const t0 = performance.now();
+    const got = rb.api.ringConsume(sab, total, 65536);
+    void ra.api.ringProduce(sab, total, 65536);
+    const [n, hash] = await got;
+    const ms = performance.now() - t0;
+    if (n !== total || hash !== expected) throw new Error('the raw ring lost bytes');
+    return ms;
+  };
+  const r = await rounds(ours, raw);
+  const ring = (await a.streamStats()).at(-1)?.ring;
+  a.terminate(); b.terminate(); ra.w.terminate(); rb.w.terminate();
+  if (!ring) throw new Error('stream-worker-to-worker-isolated did not use the ring');
+  return figure('stream-worker-to-worker-isolated', total, r);
+}
+
 /** stream-to-page: 64 MiB from a component to a page ReadableStream's default reader (which
  * owns each chunk, so each is new memory, written), against a worker filling new 64 KiB
  * ArrayBuffers and posting them transferred to the page: the same memory pattern (a baseline
@@ -124,5 +162,5 @@ async function slowConsumerPeak(): Promise<Figure> {
 }
 
 export const STREAM_FIGURES: Record<string, () => Promise<Figure>> = {
-  'stream-worker-to-worker': workerToWorker, 'stream-to-page': toPage, 'slow-consumer-peak': slowConsumerPeak,
+  'stream-worker-to-worker': workerToWorker, 'stream-worker-to-worker-isolated': workerToWorkerIsolated, 'stream-to-page': toPage, 'slow-consumer-peak': slowConsumerPeak,
 };
