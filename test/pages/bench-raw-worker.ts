@@ -20,13 +20,46 @@ const api = {
     }
     port.postMessage(null);
   },
-  /** Count what arrives on a port until null (the stream-worker-to-worker baseline's reader). */
-  receive(port: MessagePort): Promise<number> {
-    return new Promise((resolve) => {
-      let got = 0;
-      port.onmessage = (e: MessageEvent<ArrayBuffer | null>) => {
-        if (e.data === null) { port.close(); resolve(got); } else got += e.data.byteLength;
+  // The worker-to-worker baseline (stream-worker-to-worker, tcp-loopback): a byte stream
+  // between two workers with the memory pattern of ours.
+  /** Receive on `port` until `total` bytes came, copying each buffer into one buffer of `read`
+   * bytes, a piece at a time (as a guest's reads of `read` bytes copy into its memory), and
+   * handing it straight back (its credit); resolves with the bytes. */
+  sink(port: MessagePort, total: number, read: number): Promise<number> {
+    let got = 0;
+    const into = new Uint8Array(read);
+    return new Promise((done) => {
+      port.onmessage = (e: MessageEvent<ArrayBuffer>) => {
+        const b = new Uint8Array(e.data);
+        for (let o = 0; o < b.length; o += read) into.set(b.subarray(o, o + read));
+        got += b.length;
+        port.postMessage(e.data, [e.data]);
+        if (got >= total) done(got);
       };
+    });
+  },
+  /** Send `total` bytes on `port` as transferred 1 MiB buffers, at most 4 MiB in flight, filling
+   * each buffer (64 KiB copies, as a guest's writes are) from a source; the buffers come back,
+   * as ours do (src/channel/byte-port.ts): no new memory once the window's buffers exist. */
+  source(port: MessagePort, total: number): Promise<void> {
+    const chunk = 1 << 20;
+    const src = new Uint8Array(1 << 16);
+    const pool: ArrayBuffer[] = [];
+    let sent = 0, inFlight = 0;
+    return new Promise((done) => {
+      const pump = () => {
+        while (sent < total && inFlight < 4 * chunk) {
+          const b = pool.pop() ?? new ArrayBuffer(chunk);
+          const v = new Uint8Array(b);
+          for (let o = 0; o < chunk; o += src.length) v.set(src, o);
+          port.postMessage(b, [b]);
+          sent += chunk;
+          inFlight += chunk;
+        }
+        if (sent >= total) done();
+      };
+      port.onmessage = (e: MessageEvent<ArrayBuffer>) => { inFlight -= e.data.byteLength; pool.push(e.data); pump(); };
+      pump();
     });
   },
   /** Write n pattern bytes (byte i is i mod 251, copied from a pattern buffer as the
