@@ -214,11 +214,28 @@ export function flattenTypes(ts: ValType[]): CoreValType[] {
 
 export interface CoreFuncSig { params: CoreValType[]; results: CoreValType[] }
 
+// One array per function type, so everything keyed by it (the flat tuple below, the caches of
+// alignment, size and flattening) is computed once, not at every call.
+const RESULT_TYPES = new WeakMap<FuncType, ValType[]>();
+const PARAM_TYPES = new WeakMap<FuncType, ValType[]>();
 export function resultTypes(ft: FuncType): ValType[] {
-  return ft.result ? [ft.result] : [];
+  let ts = RESULT_TYPES.get(ft);
+  if (!ts) RESULT_TYPES.set(ft, ts = ft.result ? [ft.result] : []);
+  return ts;
 }
 export function paramTypes(ft: FuncType): ValType[] {
-  return ft.params.map((p) => p.t);
+  let ts = PARAM_TYPES.get(ft);
+  if (!ts) PARAM_TYPES.set(ft, ts = ft.params.map((p) => p.t));
+  return ts;
+}
+
+const TUPLE_OF = new WeakMap<ValType[], { tuple: ValType; flat: number }>();
+/** The tuple of a list of types and its flat length, made once per list: values that do not
+ * fit in flat core values go through memory as this tuple. */
+export function tupleOf(ts: ValType[]): { tuple: ValType; flat: number } {
+  let e = TUPLE_OF.get(ts);
+  if (!e) TUPLE_OF.set(ts, e = { tuple: { k: 'tuple', ts }, flat: flattenTypes(ts).length });
+  return e;
 }
 
 /** flatten_functype: the core signature of a lifted or lowered function. */

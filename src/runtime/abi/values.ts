@@ -5,7 +5,7 @@
 import { trap, trapIf } from '../errors.js';
 import {
   alignTo, alignment, despecialize, discriminantSize, elemSize, flattenType, flattenTypes,
-  flattenVariant, maxCaseAlignment, type CoreValType, type Case, type ValType,
+  flattenVariant, maxCaseAlignment, tupleOf, type CoreValType, type Case, type ValType,
 } from '../types.js';
 import type { LiftLowerContext } from './context.js';
 import { BORROWED_OWN, ResourceHandle, checkResourceHandle } from './resources.js';
@@ -756,10 +756,9 @@ export function lowerFlat(cx: LiftLowerContext, v: unknown, t: ValType, out: unk
 export function liftFlatValues(cx: LiftLowerContext, maxFlat: number, vi: CoreValueIter, ts: ValType[]): unknown[] {
   for (const t of ts) checkDepth(t);
   beginCopy();
-  const flat = flattenTypes(ts);
-  if (flat.length > maxFlat) {
+  const { tuple, flat } = tupleOf(ts);
+  if (flat > maxFlat) {
     const ptr = (vi.next() as number) >>> 0;
-    const tuple: ValType = { k: 'tuple', ts };
     trapIf(ptr % alignment(tuple) !== 0, 'unaligned pointer');
     trapIf(ptr + elemSize(tuple) > cx.bytes.length, 'pointer out of bounds of memory');
     return load(cx, ptr, tuple) as unknown[];
@@ -769,9 +768,8 @@ export function liftFlatValues(cx: LiftLowerContext, maxFlat: number, vi: CoreVa
 
 export function lowerFlatValues(cx: LiftLowerContext, maxFlat: number, vs: unknown[], ts: ValType[], outParam?: CoreValueIter): unknown[] {
   for (const t of ts) checkDepth(t);
-  const flat = flattenTypes(ts);
-  if (flat.length > maxFlat) {
-    const tuple: ValType = { k: 'tuple', ts };
+  const { tuple, flat } = tupleOf(ts);
+  if (flat > maxFlat) {
     let ptr: number;
     let result: unknown[];
     if (outParam === undefined) {
