@@ -80,7 +80,10 @@ export class HandlerClient {
     const transfer: Transferable[] = [];
     const track = (w: PortWriter, pumped: Promise<void>) => { this.writers.add(w); void pumped.finally(() => this.writers.delete(w)); };
     const request: HttpRequestWire = { method: req.method, url: req.url, headers: req.headers, body: await sendBody(req.body, transfer, track) };
-    if (this.gone) throw this.gone; // it went while the body was read
+    if (this.gone) { // it went while the body was read
+      for (const w of this.writers) w.cancel();
+      throw this.gone;
+    }
     return new Promise<HandlerResponse>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.port.postMessage({ type: 'request', id, request } satisfies HandlerCall, transfer);
