@@ -1,7 +1,7 @@
 // wasip3-web: run a WASI 0.3 component in a Web Worker from a web page.
 import * as Comlink from 'comlink';
-import { PortWriter, portReadable, portReceive, pumpToPort } from './channel/byte-port.js';
-import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, ServiceWorkerMessage, StreamStats, WireError } from './channel/protocol.js';
+import { PortWriter, portReadable, portReceive, pumpToPort, sendBody } from './channel/byte-port.js';
+import type { ComponentWorkerApi, ErrorKind, ExportInfo, HandlerCall, HandlerReply, HostEvent, HttpRequestWire, HttpResponseWire, LoadRequest, Progress, ServiceWorkerMessage, StreamStats, WireError } from './channel/protocol.js';
 import { GrantError, checkGrants, type Grants } from './host/grants.js';
 import { network } from './page/network.js';
 import { compileCoreModules, fetchComponent } from './page/source.js';
@@ -368,6 +368,31 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     }
   }
 
+  // handle.fetch's requests go on a port of their own, opened at the first (HandlerCall): one
+  // message each way; an 'error' reply carries the worker's WireError, which guard() reads.
+  let httpCall: ((wire: HttpRequestWire, transfer: Transferable[]) => Promise<HttpResponseWire>) | null = null;
+  const http = (wire: HttpRequestWire, transfer: Transferable[]) => (httpCall ??= httpClient())(wire, transfer);
+  const httpClient = () => {
+    const ch = new MessageChannel();
+    api.httpPort(Comlink.transfer(ch.port2, [ch.port2])).catch(() => {}); // a dead worker fails guard() instead
+    const pending = new Map<number, { resolve: (r: HttpResponseWire) => void; reject: (e: unknown) => void }>();
+    let seq = 0;
+    ch.port1.onmessage = (e: MessageEvent<HandlerReply>) => {
+      const m = e.data;
+      if (m.type === 'watch') return;
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      if (m.type === 'response') p?.resolve(m.response);
+      else p?.reject(m.error ?? new Error(m.message));
+    };
+    ended.signal.addEventListener('abort', () => { pending.clear(); ch.port1.close(); });
+    return (request: HttpRequestWire, transfer: Transferable[]) => new Promise<HttpResponseWire>((resolve, reject) => {
+      const id = seq++;
+      pending.set(id, { resolve, reject });
+      ch.port1.postMessage({ type: 'request', id, request } satisfies HandlerCall, transfer);
+    });
+  };
+
   const handle: ComponentHandle<Exports> = {
     // Their types come from the component itself (ComponentUrl); the values are built above.
     exports: exports as Exports,
@@ -378,15 +403,12 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
       return r;
     },
     async fetch(request: Request) {
-      let body: MessagePort | null = null;
-      if (request.body) {
-        const ch = new MessageChannel();
-        void pumpToPort(request.body, new PortWriter(ch.port1));
-        body = ch.port2;
-      }
+      const transfer: Transferable[] = [];
+      const body = await sendBody(request.body, transfer);
       const wire = { method: request.method, url: request.url, headers: [...request.headers] as [string, string][], body };
-      const r = await guard(() => api.http(Comlink.transfer(wire, body ? [body] : [])));
-      return new Response(r.body ? portReadable(r.body, ended.signal) : null, { status: r.status, headers: r.headers });
+      const r = await guard(() => http(wire, transfer));
+      // A whole body (protocol.ts BodyWire) needs no stream.
+      return new Response(r.body instanceof MessagePort ? portReadable(r.body, ended.signal) : r.body, { status: r.status, headers: r.headers });
     },
     terminate,
     streamStats: () => guard(() => api.streamStats()),

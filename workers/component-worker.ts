@@ -8,10 +8,10 @@ import {
   type Instance, type InstanceValue, type Item,
 } from '../src/runtime/index.js';
 import { ComponentState, ExitRequest, ReaderGone, link, type ByteSink, type PackageHost } from '../src/host/index.js';
-import { PortWriter, portReadable, pumpToPort } from '../src/channel/byte-port.js';
+import { PortWriter, portReadable, receiveBody, sendBody } from '../src/channel/byte-port.js';
 import { configureEnds, sendResultFuture } from '../src/channel/worker-ends.js';
 import { streamStats } from '../src/channel/ends.js';
-import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, HttpRequestWire, LoadRequest, Progress, WireError } from '../src/channel/protocol.js';
+import type { ComponentWorkerApi, ErrorKind, ExportInfo, HandlerCall, HandlerReply, HostEvent, LoadRequest, Progress, WireError } from '../src/channel/protocol.js';
 
 let instance: Instance | null = null;
 let hosts: PackageHost[] = [];
@@ -76,6 +76,10 @@ function runExport(inst: Instance): string[] {
   return [pick, 'run'];
 }
 
+/** wasi:http's host, loaded on first use (src/host/registry.ts), here as where a component imports it. */
+let httpModule: Promise<typeof import('../src/host/http/index.js')> | null = null;
+const httpHost = () => (httpModule ??= import('../src/host/http/index.js'));
+
 const api: ComponentWorkerApi = {
   load: (req: LoadRequest, onProgress?: (p: Progress) => void, onEvent?: (e: HostEvent) => void) => typed(async () => {
     // Streams and futures in calls cross as ports (src/channel/worker-ends.ts).
@@ -139,24 +143,32 @@ const api: ComponentWorkerApi = {
     await Promise.allSettled(hs.map((h) => h.dispose?.()));
   }),
 
-  // wasi:http: the page's request to the component's handler; bodies stream on byte ports.
-  http: (req: HttpRequestWire) => typed(async () => {
-    if (!instance) throw new Error('no component loaded');
-    // wasi:http is loaded on first use (src/host/registry.ts), here as where a component imports it.
-    const { serve: serveHttp } = await import('../src/host/http/index.js');
-    const r = await serveHttp(instance, { ...req, body: req.body ? portReadable(req.body) : null });
-    if (!r.body) return { status: r.status, headers: r.headers, body: null };
-    const ch = new MessageChannel();
-    void pumpToPort(r.body, new PortWriter(ch.port1));
-    return Comlink.transfer({ status: r.status, headers: r.headers, body: ch.port2 }, [ch.port2]);
-  }),
+  // wasi:http: the page's requests to the component's handler, on a port of their own (a
+  // Comlink call costs more than the rest of a small request); bodies inline or on byte ports.
+  httpPort: async (port: MessagePort) => {
+    port.onmessage = async (e: MessageEvent<HandlerCall>) => {
+      const m = e.data;
+      if (m?.type !== 'request') return;
+      try {
+        if (!instance) throw new Error('no component loaded');
+        const { serve: serveHttp } = await httpHost();
+        const r = await serveHttp(instance, { ...m.request, body: receiveBody(m.request.body) });
+        const transfer: Transferable[] = [];
+        const body = await sendBody(r.reader ?? r.body, transfer);
+        port.postMessage({ type: 'response', id: m.id, response: { status: r.status, headers: r.headers, body } } satisfies HandlerReply, transfer);
+      } catch (err) {
+        const error = toWire(err);
+        port.postMessage({ type: 'error', id: m.id, message: error.message, error } satisfies HandlerReply);
+      }
+    };
+  },
 
   // The exported handler on a port of its own, for a caller the page introduces (another
   // component's worker, a Service Worker). A trap ends the component as a trap in a call does.
   serveHandler: (port: MessagePort) => typed(async () => {
     const inst = instance;
     if (!inst) throw new Error('no component loaded');
-    const { serve: serveHttp, servedExport, serveHandlerPort } = await import('../src/host/http/index.js');
+    const { serve: serveHttp, servedExport, serveHandlerPort } = await httpHost();
     const name = await servedExport(inst);
     if (!name) throw new LinkError(`the component exports no wasi:http/handler@0.3.x (nor incoming-handler@0.2.x); its exports: ${[...inst.exports.keys()].join(', ') || 'none'}`);
     serveHandlerPort(port, (req) => serveHttp(inst, req).catch((e: unknown) => {

@@ -44,6 +44,32 @@ const servingDist = {
   },
 };
 
+/** A loopback body for the benchmarks (http-body): GET /__bench/bytes/N answers N MiB, written
+ * 1 MiB at a time as the socket takes it; byte i is i mod 251, as the http-bytes fixture's. */
+const benchBytes = {
+  name: 'wasip3-web-bench-bytes',
+  configureServer(server) {
+    const mib = Buffer.alloc((1 << 20) + 251);
+    for (let i = 0; i < mib.length; i++) mib[i] = i % 251;
+    server.middlewares.use((req, res, next) => {
+      const m = /^\/__bench\/bytes\/(\d+)$/.exec((req.url ?? '').split('?')[0]);
+      if (!m) return next();
+      const total = Number(m[1]) << 20;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total), 'cache-control': 'no-store' });
+      let sent = 0;
+      const more = () => {
+        while (sent < total) {
+          const k = sent % 251;
+          sent += 1 << 20;
+          if (!res.write(mib.subarray(k, k + (1 << 20)))) { res.once('drain', more); return; }
+        }
+        res.end();
+      };
+      more();
+    });
+  },
+};
+
 /** Under a dev server the page API is TypeScript source, and its worker URL
  * (`new URL('./component-worker.js', import.meta.url)` in src/index.ts, which is
  * dist/component-worker.js once built) names the worker's source instead; likewise its
@@ -92,7 +118,7 @@ export async function startServer() {
     root, configFile: false, logLevel: 'error',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
     optimizeDeps: { noDiscovery: true, include: [] },
-    plugins: [isolating, servingDist, devWorker],
+    plugins: [isolating, servingDist, devWorker, benchBytes],
   });
   await server.listen();
   const addr = server.httpServer.address();

@@ -7,7 +7,7 @@
 // (each first touch of a page faults; DESIGN.md), so a stream whose reader gives buffers back
 // moves at memory speed. A reader that hands chunks on to code that keeps them gives none back,
 // and the writer makes new ones. Credit goes back in batches: a message costs more than a copy.
-import type { ByteMessage, CreditMessage } from './protocol.js';
+import type { BodyWire, ByteMessage, CreditMessage } from './protocol.js';
 
 /** Bytes a writer may have in flight before it waits for credit. */
 export const DEFAULT_WINDOW = 1 << 22;
@@ -307,11 +307,25 @@ export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => v
 }
 
 /** Pump a ReadableStream into a PortWriter, then close it. */
-export async function pumpToPort(source: ReadableStream<Uint8Array>, writer: PortWriter): Promise<void> {
-  const r = source.getReader();
+export function pumpToPort(source: ReadableStream<Uint8Array>, writer: PortWriter): Promise<void> {
+  return pumpReader(source.getReader(), writer);
+}
+
+/** A body read a chunk at a time: a ReadableStream's default reader, or a lighter source of
+ * the same shape (a component's response body read straight from its stream). */
+export interface BodyReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+  /** Send the rest straight into a writer (ends it, closed or errored), where the source can
+   * fill the writer's lent buffers itself: bulk bytes then cross in large chunks. */
+  pipeTo?(writer: PortWriter): Promise<void>;
+}
+
+/** pumpToPort from a reader, starting with a read already pending (`first`). */
+async function pumpReader(r: BodyReader, writer: PortWriter, first?: Promise<ReadableStreamReadResult<Uint8Array>>): Promise<void> {
   try {
-    for (;;) {
-      const { done, value } = await r.read();
+    for (let next = first ?? r.read(); ; next = r.read()) {
+      const { done, value } = await next;
       if (done) break;
       if (!(await writer.write(value))) { await r.cancel(); return; }
     }
@@ -319,4 +333,88 @@ export async function pumpToPort(source: ReadableStream<Uint8Array>, writer: Por
   } catch (e) {
     writer.error(e instanceof Error ? e.message : String(e));
   }
+}
+
+/** The most bytes of a body that cross inline, in its message. */
+export const INLINE_BODY = 1 << 16;
+const LATE = Symbol('late');
+const SOON = Symbol('soon');
+/** A Promise of SOON some microtasks from now. */
+function soon(): Promise<typeof SOON> {
+  let p = Promise.resolve(SOON);
+  for (let i = 0; i < 8; i++) p = p.then((x) => x);
+  return p;
+}
+
+/** A body to send with a message (HTTP's, protocol.ts BodyWire). One that ends at once (in
+ * this task) within INLINE_BODY bytes goes whole, in the message: a byte port costs more than
+ * the message itself (it is made, transferred, entangled and closed), which is most of a small
+ * request's cost. Else it streams on a new byte port (what was read goes first); `onWriter`
+ * gets its writer (to cancel) and the pump's end. What to transfer is added to `transfer`. */
+export async function sendBody(body: ReadableStream<Uint8Array> | BodyReader | null, transfer: Transferable[], onWriter?: (w: PortWriter, pumped: Promise<void>) => void): Promise<BodyWire> {
+  if (!body) return null;
+  const r = body instanceof ReadableStream ? body.getReader() : body;
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let late: Promise<typeof LATE> | undefined;
+  let next: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = r.read();
+  try {
+    for (;;) {
+      // Most bodies that are there at once are within a few microtasks: no timer for those.
+      let got: ReadableStreamReadResult<Uint8Array> | typeof SOON | typeof LATE = await Promise.race([next, soon()]);
+      if (got === SOON) got = await Promise.race([next, late ??= new Promise<typeof LATE>((resolve) => { timer = setTimeout(() => resolve(LATE), 0); })]);
+      if (got === LATE) break;
+      next = undefined;
+      if (got.done) {
+        clearTimeout(timer);
+        // Cloned, not transferred: a transfer costs more than copying this little.
+        return concat(parts, size);
+      }
+      parts.push(got.value);
+      size += got.value.byteLength;
+      if (size > INLINE_BODY) { clearTimeout(timer); break; }
+      next = r.read();
+    }
+  } catch (e) {
+    clearTimeout(timer);
+    next = Promise.reject(e);
+  }
+  const ch = new MessageChannel();
+  const w = new PortWriter(ch.port1);
+  transfer.push(ch.port2);
+  for (const c of parts) w.write(c); // within the window: INLINE_BODY is far below it
+  const pumped = pumpRest(r, w, next); // (started whether or not anyone watches it)
+  onWriter?.(w, pumped);
+  return ch.port2;
+}
+
+/** The rest of a body into its port, after a read that may be pending. */
+async function pumpRest(r: BodyReader, w: PortWriter, next?: Promise<ReadableStreamReadResult<Uint8Array>>): Promise<void> {
+  if (!r.pipeTo) return pumpReader(r, w, next);
+  if (next) {
+    try {
+      const { done, value } = await next;
+      if (done) { w.close(); return; }
+      if (!(await w.write(value))) { await r.cancel(); return; }
+    } catch (e) {
+      w.error(e instanceof Error ? e.message : String(e));
+      return;
+    }
+  }
+  return r.pipeTo(w);
+}
+
+function concat(parts: Uint8Array[], size: number): ArrayBuffer {
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.byteLength; }
+  return out.buffer;
+}
+
+/** A body as it came (sendBody): a stream of its bytes, or null for none. */
+export function receiveBody(body: BodyWire, signal?: AbortSignal): ReadableStream<Uint8Array> | null {
+  if (body === null) return null;
+  if (!(body instanceof ArrayBuffer)) return portReadable(body, signal);
+  return new ReadableStream<Uint8Array>({ start(c) { if (body.byteLength) c.enqueue(new Uint8Array(body)); c.close(); } });
 }

@@ -5,13 +5,13 @@
 // way: requests, responses and their bodies (each on a byte port of its own) go thread to
 // thread. The serving thread holds a Web Lock for as long as it lives; a caller that finds it
 // free (the worker was terminated, or trapped and was ended) fails what is pending or streaming.
-import { PortWriter, portReadable, pumpToPort } from './byte-port.js';
+import { receiveBody, sendBody, type BodyReader, type PortWriter } from './byte-port.js';
 import { holdLock, watchLock, type HeldLock } from './ends.js';
 import type { HandlerCall, HandlerReply, HttpRequestWire, HttpResponseWire } from './protocol.js';
 
 /** A request or response as either side holds it: the body a byte stream. */
 export interface HandlerRequest { method: string; url: string; headers: [string, string][]; body: ReadableStream<Uint8Array> | null }
-export interface HandlerResponse { status: number; headers: [string, string][]; body: ReadableStream<Uint8Array> | null }
+export interface HandlerResponse { status: number; headers: [string, string][]; body: ReadableStream<Uint8Array> | null; reader?: BodyReader }
 
 /** The handler's thread is gone: its worker ended. */
 export class HandlerGone extends Error {
@@ -19,17 +19,6 @@ export class HandlerGone extends Error {
     super(message);
     this.name = 'HandlerGone';
   }
-}
-
-/** Send a body on a new byte port (transferred with the message); its writer, to cancel. */
-function sendBody(body: ReadableStream<Uint8Array> | null, transfer: Transferable[], writers?: Set<PortWriter>): MessagePort | null {
-  if (!body) return null;
-  const ch = new MessageChannel();
-  const w = new PortWriter(ch.port1);
-  writers?.add(w);
-  void pumpToPort(body, w).finally(() => writers?.delete(w));
-  transfer.push(ch.port2);
-  return ch.port2;
 }
 
 /** This thread's lock, held until it ends (one for every port it serves). */
@@ -44,9 +33,9 @@ export function serveHandlerPort(port: MessagePort, serve: (req: HandlerRequest)
     if (m?.type !== 'request') return;
     const { request } = m;
     try {
-      const r = await serve({ ...request, body: request.body ? portReadable(request.body) : null });
+      const r = await serve({ ...request, body: receiveBody(request.body) });
       const transfer: Transferable[] = [];
-      const response: HttpResponseWire = { status: r.status, headers: r.headers, body: sendBody(r.body, transfer) };
+      const response: HttpResponseWire = { status: r.status, headers: r.headers, body: await sendBody(r.reader ?? r.body, transfer) };
       port.postMessage({ type: 'response', id: m.id, response } satisfies HandlerReply, transfer);
     } catch (err) {
       port.postMessage({ type: 'error', id: m.id, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies HandlerReply);
@@ -78,18 +67,23 @@ export class HandlerClient {
       this.pending.delete(m.id);
       if (m.type === 'error') { p.reject(new Error(m.message)); return; }
       const { status, headers, body } = m.response;
-      p.resolve({ status, headers, body: body ? portReadable(body, this.ended.signal) : null });
+      p.resolve({ status, headers, body: receiveBody(body, this.ended.signal) });
     };
   }
 
-  fetch(req: HandlerRequest): Promise<HandlerResponse> {
+  async fetch(req: HandlerRequest): Promise<HandlerResponse> {
     if (this.gone) {
       void req.body?.cancel().catch(() => {});
-      return Promise.reject(this.gone);
+      throw this.gone;
     }
     const id = this.seq++;
     const transfer: Transferable[] = [];
-    const request: HttpRequestWire = { method: req.method, url: req.url, headers: req.headers, body: sendBody(req.body, transfer, this.writers) };
+    const track = (w: PortWriter, pumped: Promise<void>) => { this.writers.add(w); void pumped.finally(() => this.writers.delete(w)); };
+    const request: HttpRequestWire = { method: req.method, url: req.url, headers: req.headers, body: await sendBody(req.body, transfer, track) };
+    if (this.gone) { // it went while the body was read
+      for (const w of this.writers) w.cancel();
+      throw this.gone;
+    }
     return new Promise<HandlerResponse>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.port.postMessage({ type: 'request', id, request } satisfies HandlerCall, transfer);

@@ -123,17 +123,22 @@ export interface ComponentWorkerApi {
   streamStats(): Promise<StreamStats[]>;
   /** Tell the host packages the component is ending (terminate()). */
   dispose(): Promise<void>;
-  /** Serve one HTTP request with the component's exported wasi:http handler (ComponentHandle.fetch). */
-  http(req: HttpRequestWire): Promise<HttpResponseWire>;
+  /** Serve the page's HTTP requests (ComponentHandle.fetch) with the component's exported
+   * wasi:http handler on a port of their own (HandlerCall; an 'error' reply carries its
+   * WireError): a request is then one message each way, not a Comlink call's. */
+  httpPort(port: MessagePort): Promise<void>;
   /** Serve the component's exported wasi:http handler on a port of its own (HandlerCall), for
    * a caller the page introduces it to: another component's worker or a Service Worker. */
   serveHandler(port: MessagePort): Promise<void>;
 }
 
-/** An HTTP request for the component's handler; the body, if any, on a byte port. */
-export interface HttpRequestWire { method: string; url: string; headers: [string, string][]; body: MessagePort | null }
-/** The handler's response; its body streams on a byte port as the component writes it. */
-export interface HttpResponseWire { status: number; headers: [string, string][]; body: MessagePort | null }
+/** An HTTP body (byte-port.ts sendBody): none, all of it (one that ended at once within 64 KiB,
+ * transferred in the message), or a byte port it streams on. */
+export type BodyWire = MessagePort | ArrayBuffer | null;
+/** An HTTP request for the component's handler. */
+export interface HttpRequestWire { method: string; url: string; headers: [string, string][]; body: BodyWire }
+/** The handler's response; a body that does not end at once streams as the component writes it. */
+export interface HttpResponseWire { status: number; headers: [string, string][]; body: BodyWire }
 
 // A component's exported wasi:http handler on a MessagePort of its own (src/channel/handler-port.ts),
 // which the page hands to its caller: another component's worker (the middleware world) or a
@@ -147,7 +152,7 @@ export type HandlerCall = { type: 'request'; id: number; request: HttpRequestWir
  * is free, the handler is gone, and what is pending or streaming fails. */
 export type HandlerReply =
   | { type: 'response'; id: number; response: HttpResponseWire }
-  | { type: 'error'; id: number; message: string }
+  | { type: 'error'; id: number; message: string; error?: WireError }
   | { type: 'watch'; lock: string };
 /** Between a page and the Service Worker of serveFromServiceWorker: the page hands it a handler
  * port (at registration, and whenever asked); the Service Worker asks every window for one when

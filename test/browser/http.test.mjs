@@ -177,6 +177,37 @@ test('handle.fetch: a GET gets the handler response; a 64 MiB body streams throu
   assert.ok(r.sentAtFirst < 64 << 20, `the response began only after the whole request body (${r.sentAtFirst} bytes) was made`);
 });
 
+test('handle.fetch: bodies that are all there at once cross whole up to 64 KiB and on a byte port past it, every byte in order; a response written after handle returns streams (http-bytes)', async () => {
+  const sizes = [0, 1, 65535, 65536, 65537, 200000];
+  const r = await inPage('http-echo', {}, async (_x, h, sizes) => {
+    const out = [];
+    for (const n of sizes) {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = i % 251;
+      const res = await h.fetch(new Request('http://component.test/echo', { method: 'POST', body: b }));
+      const got = new Uint8Array(await res.arrayBuffer());
+      let bad = -1;
+      for (let i = 0; i < got.length; i++) if (got[i] !== i % 251) { bad = i; break; }
+      out.push({ n: got.length, bad, method: res.headers.get('x-echo-method') });
+    }
+    return out;
+  }, sizes);
+  assert.deepEqual(r, sizes.map((n) => ({ n, bad: -1, method: 'POST' })));
+  const big = await inPage('http-bytes', {}, async (_x, h) => {
+    const res = await h.fetch(new Request('http://component.test/3'));
+    const reader = res.body.getReader();
+    let n = 0; let bad = -1;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (let i = 0; i < value.length && bad < 0; i++) if (value[i] !== (n + i) % 251) bad = n + i;
+      n += value.length;
+    }
+    return { status: res.status, n, bad };
+  });
+  assert.deepEqual(big, { status: 200, n: 3 << 20, bad: -1 });
+});
+
 test('handle.fetch on a component without an exported handler rejects, naming what it exports', async () => {
   const e = await inPage('http-get', {}, (_x, h) => h.fetch(new Request('http://component.test/')).then(() => 'answered', (e) => e.message));
   assert.match(e, /exports no wasi:http\/handler@0\.3\.x nor wasi:http\/incoming-handler@0\.2\.x; its exports: get/);

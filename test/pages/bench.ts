@@ -9,6 +9,7 @@ import { MSG_FIGURES } from './bench-msg.ts';
 import { STREAM_FIGURES } from './bench-streams.ts';
 import { FS_FIGURES } from './bench-fs.ts';
 import { SOCK_FIGURES } from './bench-sock.ts';
+import { HTTP_FIGURES } from './bench-http.ts';
 
 export interface Figure { name: string; value: number; unit: string; baseline: number; ratio: number; note?: string }
 
@@ -187,6 +188,7 @@ const PAGE_FIGURES: Record<string, () => Promise<Figure>> = {
   ...MSG_FIGURES, // msg-throughput, msg-latency (bench-msg.ts)
   ...FS_FIGURES, // fs-write, fs-read (bench-fs.ts)
   ...SOCK_FIGURES, // tcp-loopback, tcp-connect (bench-sock.ts)
+  ...HTTP_FIGURES, // http-handle, http-body (bench-http.ts; serve-rps: scripts/bench-http.mjs)
 };
 const WORKER_FIGURES = ['guest-stream', 'sync-call', 'host-stream', 'host-call'];
 

@@ -9,6 +9,7 @@ import type { Instance } from '../../runtime/index.js';
 import { StreamReader } from '../../runtime/index.js';
 import type { ComponentState } from '../state.js';
 import { HandlerClient, HandlerGone } from '../../channel/handler-port.js';
+import type { BodyReader, PortWriter } from '../../channel/byte-port.js';
 import { dropFuture, requestUrl, send } from './client.js';
 import { Fields, Request, Response, Transmission, err, methodName, methodOf, ok, type ErrorCode, type Result, type TrailersResult } from './types.js';
 
@@ -20,17 +21,25 @@ export interface ServedRequest {
   body: ReadableStream<Uint8Array> | null;
 }
 
-/** The component's answer: its status, headers and a body that streams. */
+/** The component's answer: its status, headers and a body that streams. `reader`, when there,
+ * reads the same body without a ReadableStream (a sender that forwards chunks takes it: a
+ * stream costs more to make than a small request costs otherwise); use one or the other. */
 export interface ServedResponse {
   status: number;
   headers: [string, string][];
   body: ReadableStream<Uint8Array> | null;
+  reader?: BodyReader;
 }
 
+const exported = new WeakMap<Instance, string | null>();
 /** The component's exported handler, if it has one (0.3.x). */
 export function handlerExport(instance: Instance): string | null {
-  for (const name of instance.exports.keys()) if (/^wasi:http\/handler@0\.3\./.test(name)) return name;
-  return null;
+  let name = exported.get(instance);
+  if (name === undefined) {
+    name = [...instance.exports.keys()].find((n) => /^wasi:http\/handler@0\.3\./.test(n)) ?? null;
+    exported.set(instance, name);
+  }
+  return name;
 }
 
 /** The most bytes one chunk of a response body carries out of the guest. */
@@ -71,35 +80,86 @@ export function respond(res: Response): ServedResponse {
   const [body, trailers] = res.takeBody(null);
   const status = res.status;
   const headers = res.headers.pairs();
-  const source = body instanceof StreamReader ? body.toReadableStream(CHUNK) : body;
-  const reader = source.getReader();
-  const out = new ReadableStream<Uint8Array>({
+  const source: BodyReader = body instanceof StreamReader ? guestBody(body) : body.getReader();
+  if (status === 204 || status === 304) return noBody(res, source, status, headers);
+  const reader: BodyReader = {
+    async read() {
+      try {
+        const r = await source.read();
+        // The body is sent: its trailers (which a page's Response cannot carry) end it.
+        if (r.done) void Promise.resolve(trailers).catch(() => ok(undefined)).then((t) => res.sent.finish(t && (t as Result<unknown, ErrorCode>).tag === 'err' ? t as Result<never, ErrorCode> : ok(undefined)));
+        return r;
+      } catch (e) {
+        res.sent.finish({ tag: 'err', val: { tag: 'internal-error', val: String(e) } });
+        throw e;
+      }
+    },
+    async cancel() {
+      void source.cancel().catch(() => {});
+      res.sent.finish({ tag: 'err', val: { tag: 'connection-terminated' } });
+    },
+  };
+  if (source.pipeTo) {
+    const pipe = source.pipeTo;
+    reader.pipeTo = async (w) => {
+      await pipe(w);
+      if (w.isCancelled) res.sent.finish({ tag: 'err', val: { tag: 'connection-terminated' } });
+      else void Promise.resolve(trailers).catch(() => ok(undefined)).then((t) => res.sent.finish(t && (t as Result<unknown, ErrorCode>).tag === 'err' ? t as Result<never, ErrorCode> : ok(undefined)));
+    };
+  }
+  let stream: ReadableStream<Uint8Array> | undefined;
+  return { status, headers, reader, get body() { return (stream ??= readerStream(reader)); } };
+}
+
+/** A guest's body stream read a chunk at a time (at most CHUNK bytes). */
+function guestBody(s: StreamReader): BodyReader {
+  return {
+    async read() {
+      const c = await s.read(CHUNK);
+      return c === null ? { done: true, value: undefined } : { done: false, value: c as Uint8Array };
+    },
+    async cancel() { s.cancel(); },
+    // Straight into the port's lent buffers (1 MiB), bulk writes coalesced, as stdout is.
+    pipeTo: async (w: PortWriter) => {
+      w.onCancel = () => s.cancel();
+      const STOP = {};
+      const sent = (ok: boolean): void | Promise<void> => {
+        if (!ok) throw STOP;
+        const room = w.whenRoom(w.chunkSize);
+        return room === true ? undefined : room;
+      };
+      try {
+        await s.pipe((c) => { const ok = w.write(c as Uint8Array); return ok instanceof Promise ? ok.then(sent) : sent(ok); },
+          { chunkSize: w.chunkSize, buffer: () => w.buffer(), coalesce: true });
+        w.close();
+      } catch (e) {
+        if (e !== STOP) w.error(e instanceof Error ? e.message : String(e));
+      }
+    },
+  };
+}
+
+/** A reader as a ReadableStream, pulled on demand. */
+function readerStream(reader: BodyReader): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
       try {
         const { done, value } = await reader.read();
-        if (!done) { ctrl.enqueue(value); return; }
-        ctrl.close();
-        // The body is sent: its trailers (which a page's Response cannot carry) end it.
-        const t = await Promise.resolve(trailers).catch(() => ok(undefined)) as Result<unknown, ErrorCode>;
-        res.sent.finish(t && t.tag === 'err' ? t : ok(undefined));
+        if (done) ctrl.close();
+        else ctrl.enqueue(value);
       } catch (e) {
         ctrl.error(e);
-        res.sent.finish({ tag: 'err', val: { tag: 'internal-error', val: String(e) } });
       }
     },
-    cancel() {
-      void reader.cancel().catch(() => {});
-      res.sent.finish({ tag: 'err', val: { tag: 'connection-terminated' } });
-    },
+    cancel: () => reader.cancel(),
   }, { highWaterMark: 0 });
-  return { status, headers, body: status === 204 || status === 304 ? noBody(res, out) : out };
 }
 
 /** A status that has no body: the component's body is not read. */
-function noBody(res: Response, out: ReadableStream<Uint8Array>): null {
+function noBody(res: Response, source: BodyReader, status: number, headers: [string, string][]): ServedResponse {
   res.sent.finish(ok(undefined));
-  void out.cancel();
-  return null;
+  void source.cancel().catch(() => {});
+  return { status, headers, body: null };
 }
 
 /** A request resource as the wired handler receives it: its body streams as the guest writes
