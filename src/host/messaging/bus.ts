@@ -13,7 +13,7 @@
 //   receiver gets a sender's messages in the order sent, across topics, exactly once.
 // - Credit ('block'): an endpoint whose queue holds its senders announces a window w. A sender
 //   keeps at most w messages unhandled at that receiver (it numbers its messages to each receiver
-//   and the receiver acks, cumulatively, every w/4 handled and 2 ms after the last); a send
+//   and the receiver acks, cumulatively, every w/4 handled and 50 ms after the last); a send
 //   beyond that waits, and later sends to that receiver wait behind it, so order holds.
 // - Request-reply: a request carries a number; a reply goes straight to the requester's inbox.
 import { PatternSet } from './topics.js';
@@ -23,8 +23,10 @@ export const CONTROL_CHANNEL = 'wasip3-web:messaging';
 const PREFIX = 'wasip3-web:messaging:';
 /** How long a newcomer waits for live peers to answer before it goes on without them. */
 const READY_MS = 1000;
-/** Credit not yet returned goes back this long (ms) after the last handled message. */
-const ACK_MS = 2;
+/** Credit not yet returned goes back this long (ms) after the last handled message. Senders
+ * never need it to go on (a full window is acked every window/4 handled): it only tidies up, so
+ * it is long, and a request-reply loop does not pay a post for an ack every few messages. */
+const ACK_MS = 50;
 /** A burst of sends to one peer (sends in one task, the guest not yielding between them) goes
  * out in posts of at most this many messages or bytes: a BroadcastChannel post costs ~40 µs
  * of the sender's time and as much again in the browser, whatever its size. */
