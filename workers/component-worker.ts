@@ -8,10 +8,10 @@ import {
   type Instance, type InstanceValue, type Item,
 } from '../src/runtime/index.js';
 import { ComponentState, ExitRequest, ReaderGone, link, type ByteSink, type PackageHost } from '../src/host/index.js';
-import { PortWriter, portReadable, receiveBody, sendBody } from '../src/channel/byte-port.js';
+import { PortWriter, portReadable } from '../src/channel/byte-port.js';
 import { configureEnds, sendResultFuture } from '../src/channel/worker-ends.js';
 import { streamStats } from '../src/channel/ends.js';
-import type { ComponentWorkerApi, ErrorKind, ExportInfo, HandlerCall, HandlerReply, HostEvent, LoadRequest, Progress, WireError } from '../src/channel/protocol.js';
+import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, WireError } from '../src/channel/protocol.js';
 
 let instance: Instance | null = null;
 let hosts: PackageHost[] = [];
@@ -146,21 +146,11 @@ const api: ComponentWorkerApi = {
   // wasi:http: the page's requests to the component's handler, on a port of their own (a
   // Comlink call costs more than the rest of a small request); bodies inline or on byte ports.
   httpPort: async (port: MessagePort) => {
-    port.onmessage = async (e: MessageEvent<HandlerCall>) => {
-      const m = e.data;
-      if (m?.type !== 'request') return;
-      try {
-        if (!instance) throw new Error('no component loaded');
-        const { serve: serveHttp } = await httpHost();
-        const r = await serveHttp(instance, { ...m.request, body: receiveBody(m.request.body) });
-        const transfer: Transferable[] = [];
-        const body = await sendBody(r.reader ?? r.body, transfer);
-        port.postMessage({ type: 'response', id: m.id, response: { status: r.status, headers: r.headers, body } } satisfies HandlerReply, transfer);
-      } catch (err) {
-        const error = toWire(err);
-        port.postMessage({ type: 'error', id: m.id, message: error.message, error } satisfies HandlerReply);
-      }
-    };
+    const { serve: serveHttp, serveHandlerPort } = await httpHost();
+    serveHandlerPort(port, (req) => {
+      if (!instance) throw new Error('no component loaded');
+      return serveHttp(instance, req);
+    }, toWire);
   },
 
   // The exported handler on a port of its own, for a caller the page introduces (another

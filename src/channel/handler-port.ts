@@ -7,7 +7,7 @@
 // free (the worker was terminated, or trapped and was ended) fails what is pending or streaming.
 import { receiveBody, sendBody, type BodyReader, type PortWriter } from './byte-port.js';
 import { holdLock, watchLock, type HeldLock } from './ends.js';
-import type { HandlerCall, HandlerReply, HttpRequestWire, HttpResponseWire } from './protocol.js';
+import type { HandlerCall, HandlerReply, HttpRequestWire, HttpResponseWire, WireError } from './protocol.js';
 
 /** A request or response as either side holds it: the body a byte stream. */
 export interface HandlerRequest { method: string; url: string; headers: [string, string][]; body: ReadableStream<Uint8Array> | null }
@@ -24,8 +24,9 @@ export class HandlerGone extends Error {
 /** This thread's lock, held until it ends (one for every port it serves). */
 let serving: HeldLock | null = null;
 
-/** Answer the requests that come on `port` with `serve`. */
-export function serveHandlerPort(port: MessagePort, serve: (req: HandlerRequest) => Promise<HandlerResponse>): void {
+/** Answer the requests that come on `port` with `serve`. A failure's reply carries its
+ * message and, with `wireError`, the error itself as the page's calls receive it. */
+export function serveHandlerPort(port: MessagePort, serve: (req: HandlerRequest) => Promise<HandlerResponse>, wireError?: (e: unknown) => WireError): void {
   serving ??= holdLock();
   port.postMessage({ type: 'watch', lock: serving.name } satisfies HandlerReply);
   port.onmessage = async (e: MessageEvent<HandlerCall>) => {
@@ -38,7 +39,8 @@ export function serveHandlerPort(port: MessagePort, serve: (req: HandlerRequest)
       const response: HttpResponseWire = { status: r.status, headers: r.headers, body: await sendBody(r.reader ?? r.body, transfer) };
       port.postMessage({ type: 'response', id: m.id, response } satisfies HandlerReply, transfer);
     } catch (err) {
-      port.postMessage({ type: 'error', id: m.id, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies HandlerReply);
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      port.postMessage({ type: 'error', id: m.id, message, ...(wireError ? { error: wireError(err) } : {}) } satisfies HandlerReply);
     }
   };
 }
