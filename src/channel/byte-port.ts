@@ -38,8 +38,35 @@ export interface ByteWriter {
   error(message: string): void;
 }
 
+/** What every writer says on its port besides the bytes (a PortWriter's chunks, or a ring's:
+ * sab-ring.ts): the Web Lock it holds, the end, a failure; and who listens for the reader. */
+export abstract class PortSignals {
+  /** Called once when the reader cancels (or is found gone: see onWatch). */
+  onCancel: (() => void) | null = null;
+  /** Called when the reader names the Web Lock it holds (protocol.ts 'watch'). */
+  onWatch: ((lock: string) => void) | null = null;
+
+  constructor(protected readonly port: MessagePort) {}
+
+  /** Tell the reader which Web Lock this writer holds (see protocol.ts). */
+  watch(lock: string): void {
+    const msg: ByteMessage = { type: 'watch', lock };
+    this.port.postMessage(msg);
+  }
+
+  close(): void {
+    const msg: ByteMessage = { type: 'end' };
+    this.port.postMessage(msg);
+  }
+
+  error(message: string): void {
+    const msg: ByteMessage = { type: 'error', message };
+    this.port.postMessage(msg);
+  }
+}
+
 /** The sending end. write() resolves when the chunk may be followed by another. */
-export class PortWriter implements ByteWriter {
+export class PortWriter extends PortSignals implements ByteWriter {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private cancelled = false;
@@ -51,12 +78,9 @@ export class PortWriter implements ByteWriter {
   credited = 0;
   /** Messages of chunks or values sent. */
   messages = 0;
-  /** Called once when the reader cancels (or is found gone: see onWatch). */
-  onCancel: (() => void) | null = null;
-  /** Called when the reader names the Web Lock it holds (protocol.ts 'watch'). */
-  onWatch: ((lock: string) => void) | null = null;
 
-  constructor(private readonly port: MessagePort, private readonly window = DEFAULT_WINDOW, readonly chunkSize = DEFAULT_CHUNK) {
+  constructor(port: MessagePort, private readonly window = DEFAULT_WINDOW, readonly chunkSize = DEFAULT_CHUNK) {
+    super(port);
     port.onmessage = (e: MessageEvent<CreditMessage>) => {
       const m = e.data;
       if (m.type === 'watch') { this.onWatch?.(m.lock); return; }
@@ -102,12 +126,6 @@ export class PortWriter implements ByteWriter {
   whenRoom(n: number): true | Promise<void> {
     if (this.cancelled || this.inFlight === 0 || this.inFlight + n <= this.window) return true;
     return new Promise<void>((r) => this.waiters.push(r)).then(() => { const w = this.whenRoom(n); return w === true ? undefined : w; });
-  }
-
-  /** Tell the reader which Web Lock this writer holds (see protocol.ts). */
-  watch(lock: string): void {
-    const msg: ByteMessage = { type: 'watch', lock };
-    this.port.postMessage(msg);
   }
 
   private wake(): void {
@@ -163,16 +181,6 @@ export class PortWriter implements ByteWriter {
     const msg: ByteMessage = { type: 'chunk', chunk: buffer, length: chunk.byteLength };
     this.port.postMessage(msg, [buffer]);
     return true;
-  }
-
-  close(): void {
-    const msg: ByteMessage = { type: 'end' };
-    this.port.postMessage(msg);
-  }
-
-  error(message: string): void {
-    const msg: ByteMessage = { type: 'error', message };
-    this.port.postMessage(msg);
   }
 }
 

@@ -8,8 +8,8 @@
 // block, and a component worker's event loop carries its calls and host work. End, error,
 // cancel and the Web Lock watch still go as port messages (protocol.ts), after the head moved:
 // a reader that hears 'end' has every byte in the ring already.
-import type { ByteMessage, CreditMessage } from './protocol.js';
-import type { ByteWriter } from './byte-port.js';
+import type { CreditMessage } from './protocol.js';
+import { PortSignals, type ByteWriter } from './byte-port.js';
 
 /** Int32 slots of the header: the head (bytes written) and the tail (bytes taken), counters
  * modulo 2^32, a cache line apart so the two threads do not share one. */
@@ -39,7 +39,7 @@ function changed(h: Int32Array, i: number, v: number): Promise<unknown> {
 const capacityFor = (window: number): number => 2 ** Math.ceil(Math.log2(Math.max(window, 4096)));
 
 /** The writing end: the same interface as PortWriter, for bytes only. */
-export class RingWriter implements ByteWriter {
+export class RingWriter extends PortSignals implements ByteWriter {
   readonly sab: SharedArrayBuffer;
   private readonly h: Int32Array;
   private readonly data: Uint8Array<SharedArrayBuffer>;
@@ -54,10 +54,9 @@ export class RingWriter implements ByteWriter {
   sent = 0;
   /** Chunks written into the ring. */
   messages = 0;
-  onCancel: (() => void) | null = null;
-  onWatch: ((lock: string) => void) | null = null;
 
-  constructor(private readonly port: MessagePort, private readonly window: number, readonly chunkSize: number) {
+  constructor(port: MessagePort, private readonly window: number, readonly chunkSize: number) {
+    super(port);
     this.cap = capacityFor(window);
     this.sab = new SharedArrayBuffer(HEADER + this.cap);
     this.h = new Int32Array(this.sab, 0, HEADER / 4);
@@ -105,11 +104,6 @@ export class RingWriter implements ByteWriter {
     return this.taken().then(() => { const w = this.whenRoom(n); return w === true ? undefined : w; });
   }
 
-  watch(lock: string): void {
-    const msg: ByteMessage = { type: 'watch', lock };
-    this.port.postMessage(msg);
-  }
-
   /** The free part of the ring at the head, to fill and pass to write() (no copy then); a
    * plain buffer when too little of it is free in one piece. */
   buffer(size = this.chunkSize): Uint8Array {
@@ -147,16 +141,6 @@ export class RingWriter implements ByteWriter {
     this.sent += n;
     this.messages++;
     return true;
-  }
-
-  close(): void {
-    const msg: ByteMessage = { type: 'end' };
-    this.port.postMessage(msg);
-  }
-
-  error(message: string): void {
-    const msg: ByteMessage = { type: 'error', message };
-    this.port.postMessage(msg);
   }
 }
 
