@@ -82,12 +82,14 @@ export function respond(res: Response): ServedResponse {
   const headers = res.headers.pairs();
   const source: BodyReader = body instanceof StreamReader ? guestBody(body) : body.getReader();
   if (status === 204 || status === 304) return noBody(res, source, status, headers);
+  // The body is sent: its trailers (which a page's Response cannot carry) end it.
+  const sent = (): void => { void Promise.resolve(trailers).catch(() => ok(undefined)).then((t) => res.sent.finish(t && (t as Result<unknown, ErrorCode>).tag === 'err' ? t as Result<never, ErrorCode> : ok(undefined))); };
+  const terminated = (): void => res.sent.finish({ tag: 'err', val: { tag: 'connection-terminated' } });
   const reader: BodyReader = {
     async read() {
       try {
         const r = await source.read();
-        // The body is sent: its trailers (which a page's Response cannot carry) end it.
-        if (r.done) void Promise.resolve(trailers).catch(() => ok(undefined)).then((t) => res.sent.finish(t && (t as Result<unknown, ErrorCode>).tag === 'err' ? t as Result<never, ErrorCode> : ok(undefined)));
+        if (r.done) sent();
         return r;
       } catch (e) {
         res.sent.finish({ tag: 'err', val: { tag: 'internal-error', val: String(e) } });
@@ -96,15 +98,15 @@ export function respond(res: Response): ServedResponse {
     },
     async cancel() {
       void source.cancel().catch(() => {});
-      res.sent.finish({ tag: 'err', val: { tag: 'connection-terminated' } });
+      terminated();
     },
   };
   if (source.pipeTo) {
     const pipe = source.pipeTo;
     reader.pipeTo = async (w) => {
       await pipe(w);
-      if (w.isCancelled) res.sent.finish({ tag: 'err', val: { tag: 'connection-terminated' } });
-      else void Promise.resolve(trailers).catch(() => ok(undefined)).then((t) => res.sent.finish(t && (t as Result<unknown, ErrorCode>).tag === 'err' ? t as Result<never, ErrorCode> : ok(undefined)));
+      if (w.isCancelled) terminated();
+      else sent();
     };
   }
   let stream: ReadableStream<Uint8Array> | undefined;
