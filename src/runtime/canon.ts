@@ -170,36 +170,59 @@ async function canonLift(callee: CoreFunc, ft: FuncType, opts: Options, inst: Co
       task.exitImplicitThread();
       return;
     }
-    // Awaiting only what is a promise keeps a busy callback loop off the microtask queue.
-    let r = callCore(inst, callee, flatArgs);
-    let packed = (r instanceof Promise ? await r : r) as number;
+    // Awaiting only what is a promise keeps a busy callback loop off the microtask queue, and
+    // between callbacks the thread parks (Thread.park): the next event is delivered on the
+    // stack of whoever resumes it, so two callback-lifted tasks switch without a promise.
     const free = () => inst.exclusiveThread === null;
-    for (;;) {
-      const code = packed & 0xf;
-      const si = packed >>> 4;
-      if (code === CallbackCode.EXIT) break;
-      inst.exclusiveThread = null;
-      let event: EventTuple;
-      if (code === CallbackCode.YIELD) {
-        const cancelled = await thread.yield(true, free);
-        event = cancelled ? [EventCode.TASK_CANCELLED, 0, 0] : [EventCode.NONE, 0, 0];
-      } else if (code === CallbackCode.WAIT) {
-        const wset = inst.handles.get(si);
-        if (!(wset instanceof WaitableSet)) trap(`handle ${si} is not a waitable set`);
-        const ws = wset as WaitableSet;
-        // A pending cancellation comes first; an event already pending is delivered at once
-        // (the spec allows either order); otherwise the thread waits.
-        if (task.deliverPendingCancel(true)) event = [EventCode.TASK_CANCELLED, 0, 0];
-        else if (ws.hasPendingEvent()) event = ws.getPendingEvent();
-        else event = await ws.waitForEventAnd(thread, free, true);
-      } else {
-        trap('unsupported callback code');
-      }
+    const callback = opts.callback as WasmFn;
+    const deliver = (event: EventTuple): Promise<void> | undefined => {
       inst.exclusiveThread = thread;
-      r = callCore(inst, opts.callback as WasmFn, event);
-      packed = (r instanceof Promise ? await r : r) as number;
-    }
-    task.exitImplicitThread();
+      const r = callCore(inst, callback, event);
+      return r instanceof Promise ? r.then((p) => loop(p as number)) : loop(r as number);
+    };
+    const loop = (packed: number): Promise<void> | undefined => {
+      for (;;) {
+        const code = packed & 0xf;
+        const si = packed >>> 4;
+        if (code === CallbackCode.EXIT) {
+          task.exitImplicitThread();
+          return undefined;
+        }
+        inst.exclusiveThread = null;
+        let event: EventTuple;
+        if (code === CallbackCode.YIELD) {
+          if (task.deliverPendingCancel(true)) event = [EventCode.TASK_CANCELLED, 0, 0];
+          else {
+            thread.park(free, true, (c) => deliver(c ? [EventCode.TASK_CANCELLED, 0, 0] : [EventCode.NONE, 0, 0]));
+            return undefined;
+          }
+        } else if (code === CallbackCode.WAIT) {
+          const wset = inst.handles.get(si);
+          if (!(wset instanceof WaitableSet)) trap(`handle ${si} is not a waitable set`);
+          const ws = wset as WaitableSet;
+          // A pending cancellation comes first; an event already pending is delivered at once
+          // (the spec allows either order); otherwise the thread parks.
+          if (task.deliverPendingCancel(true)) event = [EventCode.TASK_CANCELLED, 0, 0];
+          else if (ws.hasPendingEvent()) event = ws.getPendingEvent();
+          else {
+            ws.numWaiting++;
+            thread.park(() => free() && ws.hasPendingEvent(), true, (c) => {
+              ws.numWaiting--;
+              return deliver(c ? [EventCode.TASK_CANCELLED, 0, 0] : ws.getPendingEvent());
+            });
+            return undefined;
+          }
+        } else {
+          trap('unsupported callback code');
+        }
+        inst.exclusiveThread = thread;
+        const r = callCore(inst, callback, event);
+        if (r instanceof Promise) return r.then((p) => loop(p as number));
+        packed = r as number;
+      }
+    };
+    const r = callCore(inst, callee, flatArgs);
+    await loop((r instanceof Promise ? await r : r) as number);
   });
   await thread.resume();
   if (!ft.async) await finishSyncTask(task, inst);

@@ -2,7 +2,9 @@
 // Instances" through "Embedding API"), mapped onto one JS event loop:
 // - A Thread is a chain of async JS (and JSPI-suspended wasm) that runs only while it holds
 //   control. resume() hands it control and resolves when it hands control back, by blocking
-//   or by ending; so exactly one thread runs at a time, as in the spec.
+//   or by ending; so exactly one thread runs at a time, as in the spec. A callback-lifted
+//   task waits between callbacks by parking instead (no stack to keep): resuming it calls its
+//   next callback on the resumer's stack, with no promise per switch.
 // - The Store's pump plays the spec's tick(): it runs queued host calls and ready threads, one
 //   at a time. Host events (timers, I/O) mark waitables and kick the pump.
 import { Table } from '../abi/table.js';
@@ -92,6 +94,7 @@ export class Store {
   private readonly jobs: (() => Promise<void>)[] = [];
   private readonly calls = new Set<PendingCall>();
   private pumping = false;
+  private syncTurns = 0;
 
   /** Call the guest's realloc as definitions.py's reallocate does: a sync task of its own in
    * inst (canon_lift of `(u32 u32 u32 u32) -> u32`) that may not leave the instance, so
@@ -134,7 +137,11 @@ export class Store {
         if (!next) break;
         const inst = next.task.inst;
         inst.enterFrom(null);
-        await next.resume();
+        const r = next.resume();
+        if (r) await r;
+        // Parked threads switch without promises; a turn of the microtask queue now and then
+        // lets host work (a resolved read, a port's message) interleave with them as before.
+        else if (++this.syncTurns % 64 === 0) await undefined;
         inst.leaveTo(null);
       }
     } catch (e) {
@@ -188,6 +195,8 @@ export class Store {
 }
 
 export type Cancelled = boolean;
+/** A parked thread's continuation (Thread.park). */
+export type Step = (cancelled: Cancelled) => Promise<void> | undefined;
 
 export class Thread {
   readyFunc: (() => boolean) | null = null;
@@ -197,6 +206,11 @@ export class Thread {
   private wake: ((c: Cancelled) => void) | null = null;
   private handBack: (() => void) | null = null;
   private started = false;
+  /** Where a parked thread goes on (see park): run synchronously by whoever resumes it. */
+  private step: Step | null = null;
+  /** A step that blocks before its resume has a promise hands back through this instead. */
+  private handedBack = false;
+  private readonly noteHandBack = (): void => { this.handedBack = true; };
 
   constructor(readonly task: Task, private readonly body: (thread: Thread) => Promise<void>) {}
 
@@ -222,23 +236,72 @@ export class Thread {
     this.store.waiting.delete(this);
   }
 
-  /** Run this thread until it blocks or ends (the spec's resume). */
-  resume(cancelled: Cancelled = false): Promise<void> {
+  /** Run this thread until it blocks, parks or ends (the spec's resume). A parked thread runs
+   * on the caller's stack and returns undefined when it parks again or ends there; otherwise
+   * the promise settles when the thread next blocks, parks or ends. */
+  resume(cancelled: Cancelled = false): Promise<void> | undefined {
     if (this.readyFunc) this.stopWaiting();
     const store = this.store;
     const prev = store.current;
+    const step = this.step;
+    let stepped: Promise<void> | undefined;
+    if (step !== null) {
+      this.step = null;
+      store.current = this;
+      this.handedBack = false;
+      this.handBack = this.noteHandBack;
+      try {
+        stepped = step(cancelled);
+      } catch (e) {
+        this.handBack = null;
+        store.current = prev;
+        this.exit(e);
+        return undefined;
+      }
+      if (stepped === undefined || this.handedBack) {
+        this.handBack = null;
+        store.current = prev;
+        // Parked again, ended, or blocked in core wasm (JSPI) and so handed control back
+        // already: a later resume wakes it, and its turn ends through that resume's handBack.
+        if (stepped) stepped.then(() => this.endTurn(), (e: unknown) => this.exit(e));
+        else if (this.step === null) this.exit(null);
+        return undefined;
+      }
+    }
     return new Promise<void>((handBack) => {
       this.handBack = handBack;
       store.current = this;
-      if (!this.started) {
+      if (stepped) {
+        // A step that suspended in core wasm (JSPI) goes on as a promise-driven thread.
+        stepped.then(() => this.endTurn(), (e: unknown) => this.exit(e));
+      } else if (!this.started) {
         this.started = true;
-        this.body(this).then(() => this.exit(null), (e: unknown) => this.exit(e));
+        this.body(this).then(() => this.endTurn(), (e: unknown) => this.exit(e));
       } else {
         const wake = this.wake!;
         this.wake = null;
         wake(cancelled);
       }
     }).then(() => { store.current = prev; });
+  }
+
+  /** Wait for ready() without a stack: when resumed, whoever resumes this thread calls
+   * step(cancelled) on its own stack. A callback-lifted task waits so between callbacks, so
+   * a switch between two such tasks costs no promise. The step parks again, ends the thread
+   * (returns having not parked), or returns a promise when it suspends in core wasm. */
+  park(ready: () => boolean, cancellable: boolean, step: Step): void {
+    this.cancellable = cancellable;
+    this.step = step;
+    this.startWaiting(ready);
+    this.store.kick();
+  }
+
+  /** The body or a step returned: the thread parked (hand control back) or ended. */
+  private endTurn(): void {
+    if (this.step === null) { this.exit(null); return; }
+    const hb = this.handBack;
+    this.handBack = null;
+    hb?.();
   }
 
   private exit(err: unknown): void {
