@@ -135,7 +135,45 @@ async function hostCall(): Promise<Figure> {
   return { name: 'host-call', value: ns(ours), unit: 'ns/call', baseline: ns(base), ratio: ns(ours) / ns(base) };
 }
 
-const FIGURES: Record<string, () => Promise<Figure>> = { 'guest-stream': guestStream, 'sync-call': syncCall, 'host-stream': hostStream, 'host-call': hostCall };
+/** host-call-values: a guest calling a host import of WASI's shape (a string and a list<u8> in,
+ * a result through a return pointer) in a loop, against the core loop calling a JS import that
+ * decodes the string, copies the bytes and stores the same result: the canon's cost per call of
+ * lifting and lowering. Lower is better (ns per call). */
+async function hostCallValues(): Promise<Figure> {
+  const n = 200_000;
+  const append = neverSuspends((name: string, value: Uint8Array) => ({ tag: 'ok', val: name.length + value.length }));
+  const inst = await instantiateComponent(await fixture('host-call-values.wasm'), { append });
+  const dec = new TextDecoder();
+  let mem: WebAssembly.Memory | null = null;
+  const rawAppend = (np: number, nl: number, vp: number, vl: number, ret: number) => {
+    const b = new Uint8Array(mem!.buffer);
+    const name = dec.decode(b.subarray(np, np + nl));
+    const value = b.slice(vp, vp + vl);
+    const r = { tag: 'ok', val: name.length + value.length };
+    const dv = new DataView(mem!.buffer);
+    dv.setUint8(ret, 0);
+    dv.setUint32(ret + 4, r.val, true);
+  };
+  const core = (await WebAssembly.instantiate(await fixture('core/host-call-values.wasm'), { host: { append: rawAppend } })).instance;
+  mem = core.exports.mem as WebAssembly.Memory;
+  const raw = core.exports['call-host'] as (n: number) => number;
+  const want = n * 13;
+  for (let i = 0; i < 3; i++) { await inst.call('call-host', n); raw(n); }
+  const ours = await bestAsync(5, async () => {
+    const t0 = performance.now();
+    if ((await inst.call('call-host', n)) !== want) throw new Error('host-call-values: wrong sum');
+    return performance.now() - t0;
+  });
+  const base = best(5, () => {
+    const t0 = performance.now();
+    if (raw(n) !== want) throw new Error('host-call-values: raw wrong sum');
+    return performance.now() - t0;
+  });
+  const ns = (ms: number) => (ms * 1e6) / n;
+  return { name: 'host-call-values', value: ns(ours), unit: 'ns/call', baseline: ns(base), ratio: ns(ours) / ns(base) };
+}
+
+const FIGURES: Record<string, () => Promise<Figure>> = { 'guest-stream': guestStream, 'sync-call': syncCall, 'host-stream': hostStream, 'host-call': hostCall, 'host-call-values': hostCallValues };
 
 /** The validate figure's measurement: decode and validate a component once, in this (fresh)
  * worker, so the validator runs as cold as it does when a component loads. */

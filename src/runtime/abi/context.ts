@@ -24,10 +24,13 @@ export interface Boundary {
   lowerFuture(cx: LiftLowerContext, v: unknown, t: FutureT): number;
 }
 
+/** Views of one memory's current buffer, shared by every context on it: a context lives for
+ * one call, and making two views per call cost more than a small call's whole lift. */
+interface MemoryViews { buf: ArrayBuffer | SharedArrayBuffer | null; dv: DataView | null; u8: Uint8Array | null }
+const VIEWS = new WeakMap<WebAssembly.Memory, MemoryViews>();
+
 export class LiftLowerContext {
-  private buf: ArrayBuffer | SharedArrayBuffer | null = null;
-  private dv: DataView | null = null;
-  private u8: Uint8Array | null = null;
+  private views: MemoryViews | null = null;
 
   constructor(
     readonly opts: Options,
@@ -47,17 +50,26 @@ export class LiftLowerContext {
     return m;
   }
 
-  private refresh(): void {
-    const b = this.memory.buffer;
-    if (b !== this.buf) {
-      this.buf = b;
-      this.dv = new DataView(b);
-      this.u8 = new Uint8Array(b);
+  /** The memory's views, remade when it has grown (a grown memory has a new buffer). */
+  private refresh(): MemoryViews {
+    const m = this.memory;
+    let v = this.views;
+    if (v === null) {
+      v = VIEWS.get(m) ?? null;
+      if (v === null) VIEWS.set(m, v = { buf: null, dv: null, u8: null });
+      this.views = v;
     }
+    const b = m.buffer;
+    if (b !== v.buf) {
+      v.buf = b;
+      v.dv = new DataView(b);
+      v.u8 = new Uint8Array(b);
+    }
+    return v;
   }
 
-  get view(): DataView { this.refresh(); return this.dv!; }
-  get bytes(): Uint8Array { this.refresh(); return this.u8!; }
+  get view(): DataView { return this.refresh().dv!; }
+  get bytes(): Uint8Array { return this.refresh().u8!; }
 
   checkRange(ptr: number, len: number, align: number): void {
     if (ptr % align !== 0) trap(`unaligned pointer ${ptr}`);

@@ -364,7 +364,7 @@ export function loadListFromValidRange(cx: LiftLowerContext, ptr: number, length
 function buildList(cx: LiftLowerContext, ptr: number, length: number, t: ValType): unknown {
   const Typed = TYPED[t.k];
   if (Typed) {
-    if (cx.borrowBytes && t.k === 'u8') return cx.bytes.subarray(ptr, ptr + length);
+    if (t.k === 'u8') return cx.borrowBytes ? cx.bytes.subarray(ptr, ptr + length) : cx.bytes.slice(ptr, ptr + length);
     // Copy the bytes out in one move; the typed array owns an aligned copy.
     const bytes = cx.bytes.slice(ptr, ptr + length * Typed.BYTES_PER_ELEMENT);
     return new Typed(bytes.buffer);
