@@ -5,6 +5,7 @@ import type { ComponentWorkerApi, ErrorKind, ExportInfo, HandlerCall, HandlerRep
 import { GrantError, checkGrants, type Grants } from './host/grants.js';
 import { network } from './page/network.js';
 import { compileCoreModules, fetchComponent } from './page/source.js';
+import { Failure } from './page/failure.js';
 import { futureResult, setPageWindow } from './channel/page-ends.js';
 import { DEFAULT_STREAM_WINDOW } from './channel/ends.js';
 import { ringsAvailable } from './channel/sab-ring.js';
@@ -246,10 +247,8 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
   // fetched and its core modules compiled here meanwhile (src/page/source.ts).
   const worker = startWorker(options.workerUrl ?? defaultWorkerUrl);
   // A worker that fails to start or throws outside a call rejects whatever is pending.
-  let workerFailed: (e: Error) => void = () => {};
-  const failure = new Promise<never>((_, reject) => { workerFailed = reject; });
-  failure.catch(() => {});
-  worker.addEventListener('error', (e) => workerFailed(new Error(`component worker failed: ${e.message || 'could not start'}`)));
+  const failure = new Failure();
+  worker.addEventListener('error', (e) => failure.fail(new Error(`component worker failed: ${e.message || 'could not start'}`)));
   try {
     req.bytes = source instanceof ArrayBuffer ? source.slice(0)
       : source instanceof Uint8Array ? source.slice().buffer
@@ -307,7 +306,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
   try {
     const progress = options.onProgress ? Comlink.proxy(options.onProgress) : undefined;
     const events = Comlink.proxy((e: HostEvent) => { options.onEvent?.(e); onHostEvent(e); });
-    infos = await Promise.race([api.load(Comlink.transfer(req as LoadRequest, transfer), progress, events), failure]);
+    infos = await failure.race(api.load(Comlink.transfer(req as LoadRequest, transfer), progress, events));
   } catch (e) {
     worker.terminate();
     ended.abort(new Error('the component failed to load'));
@@ -319,7 +318,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     if (terminated) return;
     terminated = true;
     const gone = new ComponentError('terminated', 'the component was terminated');
-    workerFailed(gone); // pending calls reject
+    failure.fail(gone); // pending calls reject
     ended.abort(gone);
     // The host packages may close what they opened (briefly: a busy component is not waited for).
     const stop = () => { api[Comlink.releaseProxy](); worker.terminate(); };
@@ -330,7 +329,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
   const guard = async <T>(start: () => Promise<T>): Promise<T> => {
     if (terminated) throw new ComponentError('terminated', 'the component was terminated');
     try {
-      return await Promise.race([start(), failure]);
+      return await failure.race(start());
     } catch (e) {
       const err = fromWire(e);
       if (err instanceof ComponentError && err.kind === 'trap') terminate();
@@ -342,7 +341,7 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
   // trap, and the worker ends, as for a trap in a call from the page.
   onHostEvent = (e) => {
     if (e.type !== 'handler-trap' || terminated) return;
-    workerFailed(new ComponentError('trap', `${e.export}: ${e.message}`, 'Trap'));
+    failure.fail(new ComponentError('trap', `${e.export}: ${e.message}`, 'Trap'));
     terminate();
   };
   if (early) onHostEvent(early);
