@@ -38,20 +38,20 @@ const api = {
       };
     });
   },
-  /** Send `total` bytes on `port` as transferred 1 MiB buffers, at most 4 MiB in flight, filling
+  /** Send `total` bytes on `port` as transferred buffers of `chunk` bytes, at most `window` in
+   * flight (ours: a socket's 1 MiB and 4 MiB, a stream's chunkFor(window) and window), filling
    * each buffer (64 KiB copies, as a guest's writes are) from a source; the buffers come back,
    * as ours do (src/channel/byte-port.ts): no new memory once the window's buffers exist. */
-  source(port: MessagePort, total: number): Promise<void> {
-    const chunk = 1 << 20;
+  source(port: MessagePort, total: number, chunk = 1 << 20, window = 4 << 20): Promise<void> {
     const src = new Uint8Array(1 << 16);
     const pool: ArrayBuffer[] = [];
     let sent = 0, inFlight = 0;
     return new Promise((done) => {
       const pump = () => {
-        while (sent < total && inFlight < 4 * chunk) {
+        while (sent < total && inFlight < window) {
           const b = pool.pop() ?? new ArrayBuffer(chunk);
           const v = new Uint8Array(b);
-          for (let o = 0; o < chunk; o += src.length) v.set(src, o);
+          for (let o = 0; o < chunk; o += src.length) v.set(src.subarray(0, Math.min(src.length, chunk - o)), o);
           port.postMessage(b, [b]);
           sent += chunk;
           inFlight += chunk;

@@ -2,6 +2,7 @@
 // the same page and run. The components are test/fixtures/c/stream-*.c in the built worker.
 import * as Comlink from 'comlink';
 import { loadComponent, type ComponentHandle } from '../../src/index.ts';
+import { chunkFor, DEFAULT_STREAM_WINDOW } from '../../src/channel/ends.ts';
 import type { RawApi } from './bench-raw-worker.ts';
 import type { Figure } from './bench.ts';
 
@@ -34,9 +35,10 @@ function figure(name: string, total: number, { o, b }: { o: number[]; b: number[
 /** stream-worker-to-worker: 64 MiB from a component in one worker to a component in another
  * (64 KiB guest writes; 64 KiB reads that count, stream-sink's take: consume's per-byte hash
  * would be most of the work measured), against two workers moving the same bytes the way ours
- * do: 1 MiB buffers filled in 64 KiB copies, transferred with at most 4 MiB in flight and handed
- * back, the reader copying each out in 64 KiB reads (a baseline that posted new, unfilled
- * buffers never touches its memory: here a new buffer's first touch costs more than the copy). */
+ * do: buffers of a stream's chunk (256 KiB for the default 1 MiB window) filled in 64 KiB
+ * copies, transferred with at most the window in flight and handed back, the reader copying
+ * each out in 64 KiB reads (a baseline that posted new, unfilled buffers never touches its
+ * memory: here a new buffer's first touch costs more than the copy). */
 async function workerToWorker(): Promise<Figure> {
   const total = 64 * MiB;
   const a = await loadComponent('/test/fixtures/build/stream-source.wasm', { workerUrl });
@@ -55,7 +57,7 @@ async function workerToWorker(): Promise<Figure> {
     const ch = new MessageChannel();
     const t0 = performance.now();
     const got = rb.api.sink(Comlink.transfer(ch.port2, [ch.port2]), total, 65536);
-    await ra.api.source(Comlink.transfer(ch.port1, [ch.port1]), total);
+    await ra.api.source(Comlink.transfer(ch.port1, [ch.port1]), total, chunkFor(DEFAULT_STREAM_WINDOW), DEFAULT_STREAM_WINDOW);
     const n = await got;
     const ms = performance.now() - t0;
     if (n !== total) throw new Error('raw worker to worker lost bytes');
