@@ -173,7 +173,37 @@ async function hostCallValues(): Promise<Figure> {
   return { name: 'host-call-values', value: ns(ours), unit: 'ns/call', baseline: ns(base), ratio: ns(ours) / ns(base) };
 }
 
-const FIGURES: Record<string, () => Promise<Figure>> = { 'guest-stream': guestStream, 'sync-call': syncCall, 'host-stream': hostStream, 'host-call': hostCall, 'host-call-values': hostCallValues };
+/** export-call-jspi: a sync export (one host call inside) called from the host in an instance
+ * whose imports may suspend, so every call runs on a JSPI stack, as a messaging handler or an
+ * HTTP handler is; against WebAssembly.promising of the core export with a Suspending import.
+ * The runtime's cost of entering a component as a task. Lower is better (µs per call). */
+async function exportCallJspi(): Promise<Figure> {
+  const n = 20_000;
+  const append = (name: string, value: Uint8Array) => ({ tag: 'ok', val: name.length + value.length });
+  const inst = await instantiateComponent(await fixture('host-call-values.wasm'), { append });
+  const dec = new TextDecoder();
+  let mem: WebAssembly.Memory | null = null;
+  const rawAppend = (np: number, nl: number, vp: number, vl: number, ret: number) => {
+    const b = new Uint8Array(mem!.buffer);
+    const name = dec.decode(b.subarray(np, np + nl));
+    const value = b.slice(vp, vp + vl);
+    const r = { tag: 'ok', val: name.length + value.length };
+    const dv = new DataView(mem!.buffer);
+    dv.setUint8(ret, 0);
+    dv.setUint32(ret + 4, r.val, true);
+  };
+  const core = (await WebAssembly.instantiate(await fixture('core/host-call-values.wasm'), { host: { append: new WebAssembly.Suspending(rawAppend) } })).instance;
+  mem = core.exports.mem as WebAssembly.Memory;
+  const raw = WebAssembly.promising(core.exports['call-host'] as never) as (n: number) => Promise<number>;
+  const ours = async () => { const t0 = performance.now(); for (let i = 0; i < n; i++) await inst.call('call-host', 1); return performance.now() - t0; };
+  const base = async () => { const t0 = performance.now(); for (let i = 0; i < n; i++) await raw(1); return performance.now() - t0; };
+  for (let i = 0; i < 2; i++) { await ours(); await base(); }
+  const o = await bestAsync(5, ours); const b = await bestAsync(5, base);
+  const us = (ms: number) => (ms * 1e3) / n;
+  return { name: 'export-call-jspi', value: us(o), unit: 'us/call', baseline: us(b), ratio: o / b };
+}
+
+const FIGURES: Record<string, () => Promise<Figure>> = { 'export-call-jspi': exportCallJspi,  'guest-stream': guestStream, 'sync-call': syncCall, 'host-stream': hostStream, 'host-call': hostCall, 'host-call-values': hostCallValues };
 
 /** The validate figure's measurement: decode and validate a component once, in this (fresh)
  * worker, so the validator runs as cold as it does when a component loads. */

@@ -190,7 +190,7 @@ const PAGE_FIGURES: Record<string, () => Promise<Figure>> = {
   ...SOCK_FIGURES, // tcp-loopback, tcp-connect (bench-sock.ts)
   ...HTTP_FIGURES, // http-handle, http-body (bench-http.ts; serve-rps: scripts/bench-http.mjs)
 };
-const WORKER_FIGURES = ['guest-stream', 'sync-call', 'host-stream', 'host-call', 'host-call-values'];
+const WORKER_FIGURES = ['guest-stream', 'sync-call', 'host-stream', 'host-call', 'host-call-values', 'export-call-jspi'];
 
 async function runBench(names: string[]): Promise<Figure[]> {
   // Figures named *-isolated need a crossOriginIsolated page (bench.html?coi: scripts/bench.mjs

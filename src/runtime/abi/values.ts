@@ -285,7 +285,20 @@ export function loadStringFromRange(cx: LiftLowerContext, ptr: number, taggedCod
   trapIf(ptr % align !== 0, 'unaligned pointer');
   if (ptr + byteLength > cx.bytes.length) outOfBounds(cx, 'string');
   if (measured === 0) charge(byteLength);
-  const bytes = cx.bytes.subarray(ptr, ptr + byteLength);
+  const all = cx.bytes;
+  if (enc === 'utf8' && byteLength <= SHORT_STRING) {
+    // Short ASCII straight out (see storeStringIntoRange): a decoder call costs more.
+    let s = '';
+    let i = ptr;
+    const end = ptr + byteLength;
+    for (; i < end; i++) {
+      const c = all[i]!;
+      if (c > 0x7f) break;
+      s += String.fromCharCode(c);
+    }
+    if (i === end) return s;
+  }
+  const bytes = all.subarray(ptr, ptr + byteLength);
   try {
     if (enc === 'utf8') return utf8Decoder.decode(bytes);
     if (enc === 'utf16') return utf16Decoder.decode(bytes);
@@ -507,11 +520,26 @@ function matchCase(t: ValType, v: unknown, cases: Case[]): [number, unknown] {
   return [i, o.val];
 }
 
+const SHORT_STRING = 256;
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** Lower a JS string into guest memory in the guest's encoding; returns [ptr, tagged length]. */
 export function storeStringIntoRange(cx: LiftLowerContext, v: unknown): [number, number] {
   const s = String(v);
   switch (cx.opts.stringEncoding) {
     case 'utf8': {
+      // Short ASCII (names, topics, header fields: most strings a host returns) is written
+      // straight in: TextEncoder's new array costs more than the whole copy for these.
+      const n = s.length;
+      if (n <= SHORT_STRING && isAscii(s)) {
+        const ptr = cx.allocate(1, n, 'string');
+        const b = cx.bytes;
+        for (let i = 0; i < n; i++) b[ptr + i] = s.charCodeAt(i);
+        return [ptr, n];
+      }
       const bytes = utf8Encoder.encode(s);
       trapIf(bytes.length > MAX_STRING_BYTE_LENGTH, 'string too long');
       const ptr = cx.allocate(1, bytes.length, 'string');
