@@ -26,7 +26,7 @@ export interface Boundary {
 
 /** Views of one memory's current buffer, shared by every context on it: a context lives for
  * one call, and making two views per call cost more than a small call's whole lift. */
-interface MemoryViews { buf: ArrayBuffer | SharedArrayBuffer | null; dv: DataView | null; u8: Uint8Array | null }
+interface MemoryViews { buf: ArrayBuffer | SharedArrayBuffer | null; dv: DataView | null; u8: Uint8Array | null; shared: boolean }
 const VIEWS = new WeakMap<WebAssembly.Memory, MemoryViews>();
 
 export class LiftLowerContext {
@@ -50,13 +50,15 @@ export class LiftLowerContext {
     return m;
   }
 
-  /** The memory's views, remade when it has grown (a grown memory has a new buffer). */
+  /** The memory's views, remade when it has grown. Growing detaches the old buffer, whose
+   * views then have length 0: a cheaper test than reading memory.buffer at every access. */
   private refresh(): MemoryViews {
-    const m = this.memory;
     let v = this.views;
+    if (v !== null && v.u8 !== null && v.u8.byteLength !== 0 && !v.shared) return v;
+    const m = this.memory;
     if (v === null) {
       v = VIEWS.get(m) ?? null;
-      if (v === null) VIEWS.set(m, v = { buf: null, dv: null, u8: null });
+      if (v === null) VIEWS.set(m, v = { buf: null, dv: null, u8: null, shared: false });
       this.views = v;
     }
     const b = m.buffer;
@@ -64,6 +66,8 @@ export class LiftLowerContext {
       v.buf = b;
       v.dv = new DataView(b);
       v.u8 = new Uint8Array(b);
+      // A shared memory's buffer is never detached: it is read every time.
+      v.shared = !(b instanceof ArrayBuffer);
     }
     return v;
   }
