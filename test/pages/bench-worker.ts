@@ -135,17 +135,12 @@ async function hostCall(): Promise<Figure> {
   return { name: 'host-call', value: ns(ours), unit: 'ns/call', baseline: ns(base), ratio: ns(ours) / ns(base) };
 }
 
-/** host-call-values: a guest calling a host import of WASI's shape (a string and a list<u8> in,
- * a result through a return pointer) in a loop, against the core loop calling a JS import that
- * decodes the string, copies the bytes and stores the same result: the canon's cost per call of
- * lifting and lowering. Lower is better (ns per call). */
-async function hostCallValues(): Promise<Figure> {
-  const n = 200_000;
-  const append = neverSuspends((name: string, value: Uint8Array) => ({ tag: 'ok', val: name.length + value.length }));
-  const inst = await instantiateComponent(await fixture('host-call-values.wasm'), { append });
+/** The raw side of host-call-values: the core loop, its import decoding the string, copying
+ * the bytes and storing the result as the canon does (wrapped by `wrap`). */
+async function rawHostCallValues(wrap: (f: (...a: number[]) => void) => unknown): Promise<WebAssembly.Instance> {
   const dec = new TextDecoder();
   let mem: WebAssembly.Memory | null = null;
-  const rawAppend = (np: number, nl: number, vp: number, vl: number, ret: number) => {
+  const append = (np: number, nl: number, vp: number, vl: number, ret: number) => {
     const b = new Uint8Array(mem!.buffer);
     const name = dec.decode(b.subarray(np, np + nl));
     const value = b.slice(vp, vp + vl);
@@ -154,8 +149,20 @@ async function hostCallValues(): Promise<Figure> {
     dv.setUint8(ret, 0);
     dv.setUint32(ret + 4, r.val, true);
   };
-  const core = (await WebAssembly.instantiate(await fixture('core/host-call-values.wasm'), { host: { append: rawAppend } })).instance;
+  const core = (await WebAssembly.instantiate(await fixture('core/host-call-values.wasm'), { host: { append: wrap(append as (...a: number[]) => void) } })).instance;
   mem = core.exports.mem as WebAssembly.Memory;
+  return core;
+}
+
+/** host-call-values: a guest calling a host import of WASI's shape (a string and a list<u8> in,
+ * a result through a return pointer) in a loop, against the core loop calling a JS import that
+ * decodes the string, copies the bytes and stores the same result: the canon's cost per call of
+ * lifting and lowering. Lower is better (ns per call). */
+async function hostCallValues(): Promise<Figure> {
+  const n = 200_000;
+  const append = neverSuspends((name: string, value: Uint8Array) => ({ tag: 'ok', val: name.length + value.length }));
+  const inst = await instantiateComponent(await fixture('host-call-values.wasm'), { append });
+  const core = await rawHostCallValues((f) => f);
   const raw = core.exports['call-host'] as (n: number) => number;
   const want = n * 13;
   for (let i = 0; i < 3; i++) { await inst.call('call-host', n); raw(n); }
@@ -181,19 +188,7 @@ async function exportCallJspi(): Promise<Figure> {
   const n = 20_000;
   const append = (name: string, value: Uint8Array) => ({ tag: 'ok', val: name.length + value.length });
   const inst = await instantiateComponent(await fixture('host-call-values.wasm'), { append });
-  const dec = new TextDecoder();
-  let mem: WebAssembly.Memory | null = null;
-  const rawAppend = (np: number, nl: number, vp: number, vl: number, ret: number) => {
-    const b = new Uint8Array(mem!.buffer);
-    const name = dec.decode(b.subarray(np, np + nl));
-    const value = b.slice(vp, vp + vl);
-    const r = { tag: 'ok', val: name.length + value.length };
-    const dv = new DataView(mem!.buffer);
-    dv.setUint8(ret, 0);
-    dv.setUint32(ret + 4, r.val, true);
-  };
-  const core = (await WebAssembly.instantiate(await fixture('core/host-call-values.wasm'), { host: { append: new WebAssembly.Suspending(rawAppend) } })).instance;
-  mem = core.exports.mem as WebAssembly.Memory;
+  const core = await rawHostCallValues((f) => new WebAssembly.Suspending(f));
   const raw = WebAssembly.promising(core.exports['call-host'] as never) as (n: number) => Promise<number>;
   const ours = async () => { const t0 = performance.now(); for (let i = 0; i < n; i++) await inst.call('call-host', 1); return performance.now() - t0; };
   const base = async () => { const t0 = performance.now(); for (let i = 0; i < n; i++) await raw(1); return performance.now() - t0; };
