@@ -175,54 +175,52 @@ async function canonLift(callee: CoreFunc, ft: FuncType, opts: Options, inst: Co
     // stack of whoever resumes it, so two callback-lifted tasks switch without a promise.
     const free = () => inst.exclusiveThread === null;
     const callback = opts.callback as WasmFn;
-    const deliver = (event: EventTuple): Promise<void> | undefined => {
-      inst.exclusiveThread = thread;
-      const r = callCore(inst, callback, event);
-      return r instanceof Promise ? r.then((p) => loop(p as number)) : loop(r as number);
+    const CANCELLED: EventTuple = [EventCode.TASK_CANCELLED, 0, 0];
+    // The event the callback's code asks for when it is here now; null when the task ended or
+    // the thread parked (its step delivers the event once one comes).
+    const nextEvent = (packed: number): EventTuple | null => {
+      const code = packed & 0xf;
+      const si = packed >>> 4;
+      if (code === CallbackCode.EXIT) {
+        task.exitImplicitThread();
+        return null;
+      }
+      inst.exclusiveThread = null;
+      if (code === CallbackCode.YIELD) {
+        if (task.deliverPendingCancel(true)) return CANCELLED;
+        thread.park(free, true, (c) => deliver(c ? CANCELLED : [EventCode.NONE, 0, 0]));
+        return null;
+      }
+      if (code !== CallbackCode.WAIT) trap('unsupported callback code');
+      const wset = inst.handles.get(si);
+      if (!(wset instanceof WaitableSet)) trap(`handle ${si} is not a waitable set`);
+      const ws = wset as WaitableSet;
+      // A pending cancellation comes first; an event already pending is delivered at once
+      // (the spec allows either order); otherwise the thread parks.
+      if (task.deliverPendingCancel(true)) return CANCELLED;
+      if (ws.hasPendingEvent()) return ws.getPendingEvent();
+      ws.numWaiting++;
+      thread.park(() => free() && ws.hasPendingEvent(), true, (c) => {
+        ws.numWaiting--;
+        return deliver(c ? CANCELLED : ws.getPendingEvent());
+      });
+      return null;
     };
-    const loop = (packed: number): Promise<void> | undefined => {
-      for (;;) {
-        const code = packed & 0xf;
-        const si = packed >>> 4;
-        if (code === CallbackCode.EXIT) {
-          task.exitImplicitThread();
-          return undefined;
-        }
-        inst.exclusiveThread = null;
-        let event: EventTuple;
-        if (code === CallbackCode.YIELD) {
-          if (task.deliverPendingCancel(true)) event = [EventCode.TASK_CANCELLED, 0, 0];
-          else {
-            thread.park(free, true, (c) => deliver(c ? [EventCode.TASK_CANCELLED, 0, 0] : [EventCode.NONE, 0, 0]));
-            return undefined;
-          }
-        } else if (code === CallbackCode.WAIT) {
-          const wset = inst.handles.get(si);
-          if (!(wset instanceof WaitableSet)) trap(`handle ${si} is not a waitable set`);
-          const ws = wset as WaitableSet;
-          // A pending cancellation comes first; an event already pending is delivered at once
-          // (the spec allows either order); otherwise the thread parks.
-          if (task.deliverPendingCancel(true)) event = [EventCode.TASK_CANCELLED, 0, 0];
-          else if (ws.hasPendingEvent()) event = ws.getPendingEvent();
-          else {
-            ws.numWaiting++;
-            thread.park(() => free() && ws.hasPendingEvent(), true, (c) => {
-              ws.numWaiting--;
-              return deliver(c ? [EventCode.TASK_CANCELLED, 0, 0] : ws.getPendingEvent());
-            });
-            return undefined;
-          }
-        } else {
-          trap('unsupported callback code');
-        }
+    // Call the callback with each event in turn while the next is here (a loop, not recursion:
+    // a busy stream delivers thousands in a row); a promise only when a callback suspended.
+    const deliver = (first: EventTuple): Promise<void> | undefined => {
+      let event: EventTuple | null = first;
+      while (event !== null) {
         inst.exclusiveThread = thread;
         const r = callCore(inst, callback, event);
-        if (r instanceof Promise) return r.then((p) => loop(p as number));
-        packed = r as number;
+        if (r instanceof Promise) return r.then((p) => { const e = nextEvent(p as number); return e === null ? undefined : deliver(e); });
+        event = nextEvent(r as number);
       }
+      return undefined;
     };
     const r = callCore(inst, callee, flatArgs);
-    await loop((r instanceof Promise ? await r : r) as number);
+    const first = nextEvent((r instanceof Promise ? await r : r) as number);
+    if (first !== null) await deliver(first);
   });
   await thread.resume();
   if (!ft.async) await finishSyncTask(task, inst);
