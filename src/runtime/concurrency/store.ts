@@ -258,23 +258,22 @@ export class Thread {
         this.exit(e);
         return undefined;
       }
+      // A step that suspended in core wasm (JSPI) goes on as a promise-driven thread; its turn
+      // ends through whichever resume's handBack is current then.
+      if (stepped !== undefined) stepped.then(() => this.endTurn(), (e: unknown) => this.exit(e));
       if (stepped === undefined || this.handedBack) {
+        // Parked again, ended, or blocked and so handed control back already.
         this.handBack = null;
         store.current = prev;
-        // Parked again, ended, or blocked in core wasm (JSPI) and so handed control back
-        // already: a later resume wakes it, and its turn ends through that resume's handBack.
-        if (stepped) stepped.then(() => this.endTurn(), (e: unknown) => this.exit(e));
-        else if (this.step === null) this.exit(null);
+        if (stepped === undefined && this.step === null) this.exit(null);
         return undefined;
       }
     }
     return new Promise<void>((handBack) => {
       this.handBack = handBack;
       store.current = this;
-      if (stepped) {
-        // A step that suspended in core wasm (JSPI) goes on as a promise-driven thread.
-        stepped.then(() => this.endTurn(), (e: unknown) => this.exit(e));
-      } else if (!this.started) {
+      if (stepped) return; // a suspended step: it goes on through the then() above
+      if (!this.started) {
         this.started = true;
         this.body(this).then(() => this.endTurn(), (e: unknown) => this.exit(e));
       } else {
