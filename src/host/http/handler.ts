@@ -58,14 +58,24 @@ export async function serve(instance: Instance, sreq: ServedRequest): Promise<Se
 
 /** A request from the page as a request resource (its body streams as the page sends it). */
 export function servedRequest(sreq: ServedRequest): Request {
-  const url = new URL(sreq.url);
+  const url = urlParts(sreq.url);
   const trailers = Promise.resolve(ok(undefined));
   const req = new Request(Fields.fromHeaders(sreq.headers), sreq.body ?? undefined, trailers, new Transmission());
   req.method = methodOf(sreq.method.toUpperCase());
-  req.scheme = url.protocol === 'https:' ? { tag: 'HTTPS' } : url.protocol === 'http:' ? { tag: 'HTTP' } : { tag: 'other', val: url.protocol.slice(0, -1) };
+  req.scheme = url.scheme === 'https' ? { tag: 'HTTPS' } : url.scheme === 'http' ? { tag: 'HTTP' } : { tag: 'other', val: url.scheme };
   req.authority = url.host;
-  req.pathWithQuery = url.pathname + url.search;
+  req.pathWithQuery = url.pathWithQuery;
   return req;
+}
+
+// A URL as a Request's `url` serialises it (scheme lower-case, a path after the host): split
+// without a URL object (whose parse costs more than the rest of a small request here).
+const SERIALISED = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(\/[^#]*)?/;
+function urlParts(href: string): { scheme: string; host: string; pathWithQuery: string } {
+  const m = SERIALISED.exec(href);
+  if (m && m[3] !== undefined && !m[2]!.includes('@')) return { scheme: m[1]!, host: m[2]!, pathWithQuery: m[3] };
+  const url = new URL(href);
+  return { scheme: url.protocol.slice(0, -1), host: url.host, pathWithQuery: url.pathname + url.search };
 }
 
 /** The answer to a handler that returned an error-code: a 500 naming it. */
@@ -80,10 +90,14 @@ export function respond(res: Response): ServedResponse {
   const [body, trailers] = res.takeBody(null);
   const status = res.status;
   const headers = res.headers.pairs();
-  const source: BodyReader = body instanceof StreamReader ? guestBody(body) : body.getReader();
-  if (status === 204 || status === 304) return noBody(res, source, status, headers);
   // The body is sent: its trailers (which a page's Response cannot carry) end it.
   const sent = (): void => { void Promise.resolve(trailers).catch(() => ok(undefined)).then((t) => res.sent.finish(t && (t as Result<unknown, ErrorCode>).tag === 'err' ? t as Result<never, ErrorCode> : ok(undefined))); };
+  if (body === null) {
+    sent();
+    return { status, headers, body: null };
+  }
+  const source: BodyReader = body instanceof StreamReader ? guestBody(body) : body.getReader();
+  if (status === 204 || status === 304) return noBody(res, source, status, headers);
   const terminated = (): void => res.sent.finish({ tag: 'err', val: { tag: 'connection-terminated' } });
   const reader: BodyReader = {
     async read() {

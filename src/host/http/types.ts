@@ -9,6 +9,24 @@ export type Result<T = undefined, E = undefined> = { tag: 'ok'; val: T } | { tag
 export const ok = <T>(val: T): Result<T, never> => ({ tag: 'ok', val });
 export const err = <E>(val: E): Result<never, E> => ({ tag: 'err', val });
 const OK: Result<undefined, never> = { tag: 'ok', val: undefined };
+
+// Header values cross as byte strings (fetch's Headers holds them so): one char a byte. A
+// string with a wider char (only the host's own code could pass one) goes as UTF-8.
+const utf8 = new TextEncoder();
+function latin1(v: string): Uint8Array {
+  const out = new Uint8Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c > 0xff) return utf8.encode(v);
+    out[i] = c;
+  }
+  return out;
+}
+function fromLatin1(v: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]!);
+  return s;
+}
 const ERR: Result<never, undefined> = { tag: 'err', val: undefined };
 
 export type Method = { tag: 'get' | 'head' | 'post' | 'put' | 'delete' | 'connect' | 'options' | 'trace' | 'patch' } | { tag: 'other'; val: string };
@@ -76,8 +94,7 @@ export class Fields {
 
   /** Fields from the host's own list (names and values already valid), e.g. fetch()'s headers. */
   static fromHeaders(list: Iterable<[string, string]>, immutable = false): Fields {
-    const enc = new TextEncoder();
-    return new Fields([...list].map(([k, v]) => [k.toLowerCase(), enc.encode(v)]), immutable);
+    return new Fields([...list].map(([k, v]) => [k.toLowerCase(), latin1(v)]), immutable);
   }
 
   static fromList(list: [string, Uint8Array][]): Result<Fields, HeaderError> {
@@ -145,8 +162,7 @@ export class Fields {
 
   /** As text pairs, for fetch() and node. */
   pairs(): [string, string][] {
-    const dec = new TextDecoder('latin1');
-    return this.entries.map(([k, v]) => [k, dec.decode(v)]);
+    return this.entries.map(([k, v]) => [k, fromLatin1(v)]);
   }
 
   [Symbol.dispose](): void {}
@@ -179,10 +195,11 @@ export class RequestOptions {
 
 const METHODS = ['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch'] as const;
 
+const BY_NAME = new Map<string, Method['tag']>(METHODS.map((m) => [m.toUpperCase(), m]));
 /** A method as the WIT's variant (a standard name in `other` becomes its own case). */
 export function methodOf(name: string): Method {
-  const m = METHODS.find((x) => x.toUpperCase() === name);
-  return m ? { tag: m } : { tag: 'other', val: name };
+  const m = BY_NAME.get(name);
+  return m ? { tag: m } as Method : { tag: 'other', val: name };
 }
 export const methodName = (m: Method): string => (m.tag === 'other' ? m.val : m.tag.toUpperCase());
 
@@ -205,9 +222,15 @@ export class Transmission {
   }
   /** The value of a consumer's `res` future, once it has one. */
   follow(res: PromiseLike<unknown>): void {
-    Promise.resolve(res).then((v) => this.finish((v as Result<undefined, ErrorCode>) ?? OK), () => this.finish(OK));
+    // Its then() at once, not a microtask later as Promise.resolve would: the host's read is
+    // pending before the guest writes, so the guest's write completes without waiting.
+    res.then((v) => this.finish((v as Result<undefined, ErrorCode>) ?? OK), () => this.finish(OK));
   }
 }
+
+/** No body, lowered for a guest: an empty list of chunks is a stream that ends at once (no
+ * ReadableStream to make and pump: fromHostStream ends it before the guest reads). */
+const NO_BODY: readonly Uint8Array[] = Object.freeze([]);
 
 /** What request and response share: headers, a body, its trailers, and its sender's future. */
 abstract class Message {
@@ -218,13 +241,20 @@ abstract class Message {
     this.headers = headers;
   }
   getHeaders(): Fields { return this.headers.view(); }
-  /** The body as a stream<u8> and a future of its trailers; `res` tells the sender how it went. */
-  takeBody(res: PromiseLike<unknown> | null): [StreamReader | ReadableStream<Uint8Array>, PromiseLike<unknown>] {
+  /** The body (null: there is none) and a future of its trailers; `res` tells the sender how
+   * it went. */
+  takeBody(res: PromiseLike<unknown> | null): [StreamReader | ReadableStream<Uint8Array> | null, PromiseLike<unknown>] {
     this.consumed = true;
     if (res) this.sent.follow(res);
-    const body = this.contents ?? new ReadableStream<Uint8Array>({ start(c) { c.close(); } });
+    const body = this.contents ?? null;
     this.contents = undefined;
     return [body, this.trailers];
+  }
+
+  /** consume-body for a guest: no body is a stream that ends at once. */
+  protected static consume(self: Message, res: FutureReader): [StreamReader | ReadableStream<Uint8Array> | readonly Uint8Array[], PromiseLike<unknown>] {
+    const [body, trailers] = self.takeBody(res);
+    return [body ?? NO_BODY, trailers];
   }
   [Symbol.dispose](): void {
     // Dropped unsent: its sender learns that nothing was transmitted.
@@ -280,9 +310,7 @@ export class Request extends Message {
   }
   getOptions(): RequestOptions | undefined { return this.options && new RequestOptions(true, this.options); }
 
-  static consumeBody(self: Request, res: FutureReader): [StreamReader | ReadableStream<Uint8Array>, PromiseLike<unknown>] {
-    return self.takeBody(res);
-  }
+  static consumeBody(self: Request, res: FutureReader) { return Message.consume(self, res); }
 }
 
 /** wasi:http/types#response */
@@ -301,9 +329,7 @@ export class Response extends Message {
     return OK;
   }
 
-  static consumeBody(self: Response, res: FutureReader): [StreamReader | ReadableStream<Uint8Array>, PromiseLike<unknown>] {
-    return self.takeBody(res);
-  }
+  static consumeBody(self: Response, res: FutureReader) { return Message.consume(self, res); }
 }
 
 /** Every function here returns at once (a future's Promise is its value, not a wait): the guest

@@ -126,8 +126,8 @@ class OutgoingBody {
 }
 
 /** A body as 0.3 holds it (a guest's stream or a ReadableStream), as a ReadableStream. */
-const readable = (c: StreamReader | ReadableStream<Uint8Array>): ReadableStream<Uint8Array> =>
-  (c instanceof StreamReader ? c.toReadableStream(1 << 16) : c);
+const readable = (c: StreamReader | ReadableStream<Uint8Array> | null): ReadableStream<Uint8Array> =>
+  (c instanceof StreamReader ? c.toReadableStream(1 << 16) : c ?? new ReadableStream({ start(ctrl) { ctrl.close(); } }));
 
 /** wasi:http/types#incoming-body: a wasi:io input stream that reads its source a chunk at a
  * time as the guest reads (never the whole body), and the trailers once it ends. */

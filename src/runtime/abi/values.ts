@@ -5,7 +5,7 @@
 import { trap, trapIf } from '../errors.js';
 import {
   alignTo, alignment, despecialize, discriminantSize, elemSize, flattenType, flattenTypes,
-  flattenVariant, maxCaseAlignment, tupleOf, type CoreValType, type Case, type ValType,
+  maxCaseAlignment, tupleOf, type CoreValType, type Case, type ValType,
 } from '../types.js';
 import type { LiftLowerContext } from './context.js';
 import { BORROWED_OWN, ResourceHandle, checkResourceHandle } from './resources.js';
@@ -698,7 +698,7 @@ export function liftFlat(cx: LiftLowerContext, vi: ValueIter, t: ValType): unkno
     case 'future': return cx.inst.store.boundary.liftFuture(cx, vi.next('i32') as number, t);
   }
   const cases = (despecialize(t) as { cases: Case[] }).cases;
-  const flat = flattenVariant(cases);
+  const flat = flattenType(t); // cached per type (a variant's is its cases' joined)
   let k = 1;
   const idx = (vi.next('i32') as number) >>> 0;
   trapIf(idx >= cases.length, 'invalid variant discriminant');
@@ -757,7 +757,7 @@ export function lowerFlat(cx: LiftLowerContext, v: unknown, t: ValType, out: unk
   }
   const cases = (despecialize(t) as { cases: Case[] }).cases;
   const [idx, val] = matchCase(t, v, cases);
-  const flat = flattenVariant(cases);
+  const flat = flattenType(t); // cached per type (a variant's is its cases' joined)
   out.push(idx);
   const c = cases[idx]!;
   let k = 1;

@@ -325,6 +325,11 @@ export function fromHostStream(v: unknown, t: ValType | null, store: Store): Sha
   const { stream, writer } = createHostStream(t, store);
   const dropped = v && typeof v === 'object' ? (v as DropAware)[onDrop] : undefined;
   if (dropped) stream.whenDropped(dropped);
+  // Nothing to write (an empty body): the stream ends before anyone reads, with no pump.
+  if ((Array.isArray(v) || ArrayBuffer.isView(v)) && (v as ArrayLike<unknown>).length === 0) {
+    writer.close();
+    return stream;
+  }
   void (async () => {
     try {
       // An array of typed arrays is a list of chunks (the page's iterable of Uint8Array).
