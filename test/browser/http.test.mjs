@@ -177,10 +177,16 @@ test('handle.fetch: a GET gets the handler response; a 64 MiB body streams throu
   assert.ok(r.sentAtFirst < 64 << 20, `the response began only after the whole request body (${r.sentAtFirst} bytes) was made`);
 });
 
-test('handle.fetch: bodies that are all there at once cross whole up to 64 KiB and on a byte port past it, every byte in order; a response written after handle returns streams (http-bytes)', async () => {
+test('handle.fetch: bodies that are all there at once cross whole up to 64 KiB and on a byte port past it, every byte in order; an echo of no body has none, of an empty one an empty one; a response written after handle returns streams (http-bytes)', async () => {
   const sizes = [0, 1, 65535, 65536, 65537, 200000];
   const r = await inPage('http-echo', {}, async (_x, h, sizes) => {
     const out = [];
+    // A GET has no body (null), as a JS echo's `new Response(request.body)` would have; a POST
+    // of nothing has an empty one.
+    for (const req of [new Request('http://component.test/'), new Request('http://component.test/', { method: 'POST', body: '' })]) {
+      const res = await h.fetch(req);
+      out.push({ method: res.headers.get('x-echo-method'), body: res.body === null ? null : await res.text() });
+    }
     for (const n of sizes) {
       const b = new Uint8Array(n);
       for (let i = 0; i < n; i++) b[i] = i % 251;
@@ -192,7 +198,7 @@ test('handle.fetch: bodies that are all there at once cross whole up to 64 KiB a
     }
     return out;
   }, sizes);
-  assert.deepEqual(r, sizes.map((n) => ({ n, bad: -1, method: 'POST' })));
+  assert.deepEqual(r, [{ method: 'GET', body: null }, { method: 'POST', body: '' }, ...sizes.map((n) => ({ n, bad: -1, method: 'POST' }))]);
   const big = await inPage('http-bytes', {}, async (_x, h) => {
     const res = await h.fetch(new Request('http://component.test/3'));
     const reader = res.body.getReader();

@@ -3,7 +3,7 @@
 // crate holds them); a request's or response's headers, and options given to a request, are
 // immutable views. Bodies are whatever the host was given for a stream<u8> (a guest's
 // StreamReader, passed on as it is, or a ReadableStream from fetch()), never read here.
-import { neverSuspends, type FutureReader, type StreamReader } from '../../runtime/index.js';
+import { neverSuspends, StreamReader, type FutureReader } from '../../runtime/index.js';
 
 export type Result<T = undefined, E = undefined> = { tag: 'ok'; val: T } | { tag: 'err'; val: E };
 export const ok = <T>(val: T): Result<T, never> => ({ tag: 'ok', val });
@@ -230,7 +230,12 @@ export class Transmission {
 
 /** No body, lowered for a guest: an empty list of chunks is a stream that ends at once (no
  * ReadableStream to make and pump: fromHostStream ends it before the guest reads). */
-const NO_BODY: readonly Uint8Array[] = Object.freeze([]);
+export const NO_BODY: readonly Uint8Array[] = Object.freeze([]);
+
+/** A body a guest gave back as the host holds it: null for the host's own NO_BODY, passed
+ * through unread (an echo of a request without one has none either). */
+export const bodyOf = (c: StreamReader | ReadableStream<Uint8Array> | null): StreamReader | ReadableStream<Uint8Array> | null =>
+  (c instanceof StreamReader && c.origin === NO_BODY ? null : c);
 
 /** What request and response share: headers, a body, its trailers, and its sender's future. */
 abstract class Message {
@@ -246,7 +251,7 @@ abstract class Message {
   takeBody(res: PromiseLike<unknown> | null): [StreamReader | ReadableStream<Uint8Array> | null, PromiseLike<unknown>] {
     this.consumed = true;
     if (res) this.sent.follow(res);
-    const body = this.contents ?? null;
+    const body = bodyOf(this.contents ?? null);
     this.contents = undefined;
     return [body, this.trailers];
   }

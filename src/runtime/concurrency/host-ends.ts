@@ -206,11 +206,19 @@ class Pipe {
   }
 }
 
+/** The host value each stream fromHostStream made was made from. */
+const ORIGIN = new WeakMap<SharedStream, unknown>();
+
 /** The host's reading end of a stream a guest writes (stdout, a returned stream<u8>...). */
 export class StreamReader {
   /** Set once the writer is gone (or the host cancelled). */
   ended = false;
   constructor(readonly shared: SharedStream, private readonly store: Store) {}
+
+  /** The host value this stream was made from (fromHostStream), when a guest hands the host
+   * back a stream the host gave it; undefined for a guest's own. A guest may have read part of
+   * it: what is left is what this reader reads. */
+  get origin(): unknown { return ORIGIN.get(this.shared); }
 
   /** Read up to max elements; resolves with a chunk, or null once the writer is gone. */
   read(max = 65536): Promise<Uint8Array | ArrayLike<unknown> | null> {
@@ -323,6 +331,7 @@ type DropAware = { [onDrop]?: () => void };
 export function fromHostStream(v: unknown, t: ValType | null, store: Store): SharedStream {
   if (v instanceof StreamReader) return v.shared;
   const { stream, writer } = createHostStream(t, store);
+  if (v !== null && typeof v === 'object') ORIGIN.set(stream, v);
   const dropped = v && typeof v === 'object' ? (v as DropAware)[onDrop] : undefined;
   if (dropped) stream.whenDropped(dropped);
   // Nothing to write (an empty body): the stream ends before anyone reads, with no pump.
