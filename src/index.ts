@@ -337,8 +337,9 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
     }
   };
 
-  // A handler the host called (an incoming message) trapped: pending calls reject with the
-  // trap, and the worker ends, as for a trap in a call from the page.
+  // A handler the host called (an incoming message) trapped, or code that ran on after its
+  // call returned did: pending calls reject with the trap, and the worker ends, as for a trap
+  // in a call from the page.
   onHostEvent = (e) => {
     if (e.type !== 'handler-trap' || terminated) return;
     failure.fail(new ComponentError('trap', `${e.export}: ${e.message}`, 'Trap'));

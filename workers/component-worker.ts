@@ -18,6 +18,8 @@ let hosts: PackageHost[] = [];
 let outputs: PortWriter[] = [];
 /** Tells the page something (HostEvent), once loaded. */
 let emit: (e: HostEvent) => void = () => {};
+/** The export the page (or a caller it introduced) called last: a late trap names it. */
+let lastExport = 'the component';
 
 function sink(port: MessagePort): ByteSink {
   const w = new PortWriter(port);
@@ -105,6 +107,9 @@ const api: ComponentWorkerApi = {
     hosts = linked.hosts;
     instance = await instantiateComponent(compiled, linked.imports);
     state.instance = instance;
+    // A trap after its call returned (a handler's body written on): the component ends, as
+    // for a trap in a call (handler-trap), naming the export called last.
+    instance.store.onLateTrap = (t) => emit({ type: 'handler-trap', export: lastExport, message: t.message });
     for (const h of hosts) await h.attach?.(instance);
     onProgress?.({ phase: 'instantiate', loaded: 1, total: 1 });
     return describe(instance.exports);
@@ -113,7 +118,9 @@ const api: ComponentWorkerApi = {
   run: () => typed(async () => {
     if (!instance) throw new Error('no component loaded');
     try {
-      const r = (await instance.call(runExport(instance))) as { tag: 'ok' | 'err' };
+      const path = runExport(instance);
+      lastExport = path.join('#');
+      const r = (await instance.call(path)) as { tag: 'ok' | 'err' };
       return { exitCode: r.tag === 'ok' ? 0 : 1 };
     } catch (e) {
       if (e instanceof ExitRequest) return { exitCode: e.code };
@@ -127,6 +134,7 @@ const api: ComponentWorkerApi = {
 
   call: (path: string[], args: unknown[], future?: MessagePort) => typed(async () => {
     if (!instance) throw new Error('no component loaded');
+    lastExport = path.join('#');
     if (!future) return instance.call(path, ...args);
     // The future's reader may be in another worker already: it learns of a failed call too.
     // Boxed: the result (a FutureReader) is thenable, and awaiting it would wait for its value.
@@ -146,9 +154,11 @@ const api: ComponentWorkerApi = {
   // wasi:http: the page's requests to the component's handler, on a port of their own (a
   // Comlink call costs more than the rest of a small request); bodies inline or on byte ports.
   httpPort: async (port: MessagePort) => {
-    const { serve: serveHttp, serveHandlerPort } = await httpHost();
+    const { serve: serveHttp, servedExport, serveHandlerPort } = await httpHost();
+    const name = instance ? await servedExport(instance) : null;
     serveHandlerPort(port, (req) => {
       if (!instance) throw new Error('no component loaded');
+      lastExport = `${name}#handle`;
       return serveHttp(instance, req);
     }, toWire);
   },
@@ -161,10 +171,13 @@ const api: ComponentWorkerApi = {
     const { serve: serveHttp, servedExport, serveHandlerPort } = await httpHost();
     const name = await servedExport(inst);
     if (!name) throw new LinkError(`the component exports no wasi:http/handler@0.3.x (nor incoming-handler@0.2.x); its exports: ${[...inst.exports.keys()].join(', ') || 'none'}`);
-    serveHandlerPort(port, (req) => serveHttp(inst, req).catch((e: unknown) => {
-      if (e instanceof Trap) emit({ type: 'handler-trap', export: `${name}#handle`, message: e.message });
-      throw e;
-    }));
+    serveHandlerPort(port, (req) => {
+      lastExport = `${name}#handle`;
+      return serveHttp(inst, req).catch((e: unknown) => {
+        if (e instanceof Trap) emit({ type: 'handler-trap', export: `${name}#handle`, message: e.message });
+        throw e;
+      });
+    });
   }),
 };
 

@@ -99,9 +99,11 @@ export interface WireError { wasip3WebError: ErrorKind; name: string; message: s
  *   messages its full handler queue (`capacity` messages) dropped ('drop-oldest' or
  *   'drop-newest'); on a sending component, `waited`: sends that waited for room at a receiver
  *   whose setting is 'block' (capacity null: the receiver's).
- * - handler-trap: a handler the host called (an incoming message) trapped: the component is
- *   gone (the page handle ends its worker on this event). For a message, `topic` and
- *   `preview` (its first 64 bytes as UTF-8) say which.
+ * - handler-trap: a handler the host called (an incoming message) trapped, or the component
+ *   trapped in code that ran on after its call returned (an HTTP body written after the
+ *   response; `export` is then the one called last): the component is gone (the page handle
+ *   ends its worker on this event). For a message, `topic` and `preview` (its first 64 bytes
+ *   as UTF-8) say which.
  * - handler-error: a handler returned an error for a message (the message is not retried). */
 export type HostEvent =
   | { type: 'messaging-overflow'; topic: string; overflow: 'drop-oldest' | 'drop-newest' | 'block'; capacity: number | null; dropped: number; waited: number }

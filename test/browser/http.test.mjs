@@ -375,6 +375,34 @@ test('a wired handler that traps: the middleware gets its error-code, and the tr
   assert.match(r.after, /^(trap|terminated): /);
 });
 
+test('a handler that traps after its response went out (writing the body on): the body fails, the page is told, and the component is ended', { timeout: 30000 }, async () => {
+  const r = await page.evaluate(async () => {
+    const lib = await import('/src/index.ts');
+    const events = [];
+    const h = await lib.loadComponent('/test/fixtures/build/http-bytes.wasm', { onEvent: (e) => events.push(`${e.type} ${e.export}`) });
+    try {
+      const res = await h.fetch(new Request('http://component.test/1t'));
+      const reader = res.body.getReader();
+      let n = 0;
+      const body = await (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return `ended after ${n}`;
+          n += value.byteLength;
+        }
+      })().catch((e) => `failed after ${n}: ${e.message}`);
+      const after = await h.fetch(new Request('http://component.test/1')).then(() => 'answered', (e) => `${e.kind}: ${e.message}`);
+      return { status: res.status, body, events, after };
+    } finally {
+      h.terminate();
+    }
+  });
+  assert.equal(r.status, 200);
+  assert.match(r.body, /^failed after \d+: /);
+  assert.deepEqual(r.events, ['handler-trap wasi:http/handler@0.3.0#handle']);
+  assert.match(r.after, /^(trap|terminated): /);
+});
+
 /** In `p`: serve http-echo from a Service Worker under /served/ (kept as globalThis.served). */
 const serveEcho = (p) => p.evaluate(async () => {
   const lib = await import('/src/index.ts');

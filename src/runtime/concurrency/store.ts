@@ -180,9 +180,14 @@ export class Store {
     return p;
   }
 
+  /** Told of a trap no pending call hears: one in guest code that ran on after its call
+   * returned (a body it went on writing), which would otherwise surface only at the next call. */
+  onLateTrap: ((t: Trap) => void) | null = null;
+
   fail(t: Trap): void {
     if (this.trapped) return;
     this.trapped = t;
+    if (this.calls.size === 0) this.onLateTrap?.(t);
     for (const c of this.calls) c.reject(t);
     this.calls.clear();
     this.jobs.length = 0;
