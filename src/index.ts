@@ -1,7 +1,8 @@
 // wasip3-web: run a WASI 0.3 component in a Web Worker from a web page.
 import * as Comlink from 'comlink';
 import { PortWriter, portReadable, portReceive, pumpToPort, sendBody } from './channel/byte-port.js';
-import type { ComponentWorkerApi, ErrorKind, ExportInfo, HandlerCall, HandlerReply, HostEvent, HttpRequestWire, HttpResponseWire, LoadRequest, Progress, ServiceWorkerMessage, StreamStats, WireError } from './channel/protocol.js';
+import { HandlerClient } from './channel/handler-port.js';
+import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, HttpRequestWire, LoadRequest, Progress, ServiceWorkerMessage, StreamStats, WireError } from './channel/protocol.js';
 import { GrantError, checkGrants, type Grants } from './host/grants.js';
 import { network } from './page/network.js';
 import { compileCoreModules, fetchComponent } from './page/source.js';
@@ -370,27 +371,15 @@ export async function loadComponent<Exports = ComponentExports>(source: Componen
 
   // handle.fetch's requests go on a port of their own, opened at the first (HandlerCall): one
   // message each way; an 'error' reply carries the worker's WireError, which guard() reads.
-  let httpCall: ((wire: HttpRequestWire, transfer: Transferable[]) => Promise<HttpResponseWire>) | null = null;
-  const http = (wire: HttpRequestWire, transfer: Transferable[]) => (httpCall ??= httpClient())(wire, transfer);
-  const httpClient = () => {
-    const ch = new MessageChannel();
-    api.httpPort(Comlink.transfer(ch.port2, [ch.port2])).catch(() => {}); // a dead worker fails guard() instead
-    const pending = new Map<number, { resolve: (r: HttpResponseWire) => void; reject: (e: unknown) => void }>();
-    let seq = 0;
-    ch.port1.onmessage = (e: MessageEvent<HandlerReply>) => {
-      const m = e.data;
-      if (m.type === 'watch') return;
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      if (m.type === 'response') p?.resolve(m.response);
-      else p?.reject(m.error ?? new Error(m.message));
-    };
-    ended.signal.addEventListener('abort', () => { pending.clear(); ch.port1.close(); });
-    return (request: HttpRequestWire, transfer: Transferable[]) => new Promise<HttpResponseWire>((resolve, reject) => {
-      const id = seq++;
-      pending.set(id, { resolve, reject });
-      ch.port1.postMessage({ type: 'request', id, request } satisfies HandlerCall, transfer);
-    });
+  let httpClient: HandlerClient | null = null;
+  const http = (wire: HttpRequestWire, transfer: Transferable[]) => {
+    if (!httpClient) {
+      const ch = new MessageChannel();
+      api.httpPort(Comlink.transfer(ch.port2, [ch.port2])).catch(() => {}); // a dead worker fails guard() instead
+      const client = httpClient = new HandlerClient(ch.port1);
+      ended.signal.addEventListener('abort', () => client.close());
+    }
+    return httpClient.send(wire, transfer);
   };
 
   const handle: ComponentHandle<Exports> = {

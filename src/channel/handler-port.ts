@@ -46,10 +46,10 @@ export function serveHandlerPort(port: MessagePort, serve: (req: HandlerRequest)
 }
 
 /** The calling end: fetch() sends a request to the handler and gives its response, whose body
- * streams from the handler's thread. */
+ * streams from the handler's thread (send() is the same as the wire has it). */
 export class HandlerClient {
   private seq = 0;
-  private readonly pending = new Map<number, { resolve: (r: HandlerResponse) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: HttpResponseWire) => void; reject: (e: unknown) => void }>();
   private readonly writers = new Set<PortWriter>();
   private readonly ended = new AbortController();
   private stopWatch: () => void = () => {};
@@ -67,10 +67,21 @@ export class HandlerClient {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.type === 'error') { p.reject(new Error(m.message)); return; }
-      const { status, headers, body } = m.response;
-      p.resolve({ status, headers, body: receiveBody(body, this.ended.signal) });
+      // The server's WireError when it sends one (the page's own worker: guard() reads it).
+      if (m.type === 'error') p.reject(m.error ?? new Error(m.message));
+      else p.resolve(m.response);
     };
+  }
+
+  /** Send a request as it crosses (its body already sent: sendBody), for its response as it
+   * comes (a body whole, or the port it streams on: receiveBody). */
+  send(request: HttpRequestWire, transfer: Transferable[]): Promise<HttpResponseWire> {
+    if (this.gone) return Promise.reject(this.gone);
+    const id = this.seq++;
+    return new Promise<HttpResponseWire>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.port.postMessage({ type: 'request', id, request } satisfies HandlerCall, transfer);
+    });
   }
 
   async fetch(req: HandlerRequest): Promise<HandlerResponse> {
@@ -78,7 +89,6 @@ export class HandlerClient {
       void req.body?.cancel().catch(() => {});
       throw this.gone;
     }
-    const id = this.seq++;
     const transfer: Transferable[] = [];
     const track = (w: PortWriter, pumped: Promise<void>) => { this.writers.add(w); void pumped.finally(() => this.writers.delete(w)); };
     const request: HttpRequestWire = { method: req.method, url: req.url, headers: req.headers, body: await sendBody(req.body, transfer, track) };
@@ -86,10 +96,8 @@ export class HandlerClient {
       for (const w of this.writers) w.cancel();
       throw this.gone;
     }
-    return new Promise<HandlerResponse>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.port.postMessage({ type: 'request', id, request } satisfies HandlerCall, transfer);
-    });
+    const { status, headers, body } = await this.send(request, transfer);
+    return { status, headers, body: receiveBody(body, this.ended.signal) };
   }
 
   /** The handler is gone: pending requests reject, bodies in flight fail, later calls reject. */
