@@ -12,6 +12,7 @@ import { PortWriter, portReadable } from '../src/channel/byte-port.js';
 import { configureEnds, sendResultFuture } from '../src/channel/worker-ends.js';
 import { streamStats } from '../src/channel/ends.js';
 import type { ComponentWorkerApi, ErrorKind, ExportInfo, HostEvent, LoadRequest, Progress, WireError } from '../src/channel/protocol.js';
+import type { ServedResponse } from '../src/host/http/index.js';
 
 let instance: Instance | null = null;
 let hosts: PackageHost[] = [];
@@ -81,6 +82,13 @@ function runExport(inst: Instance): string[] {
 /** wasi:http's host, loaded on first use (src/host/registry.ts), here as where a component imports it. */
 let httpModule: Promise<typeof import('../src/host/http/index.js')> | null = null;
 const httpHost = () => (httpModule ??= import('../src/host/http/index.js'));
+
+/** A served response whose handler goes on after answering: a trap there ends the component
+ * (handler-trap), as one in the call would have. */
+const trapsAfter = (name: string) => (r: ServedResponse): ServedResponse => {
+  r.call?.catch((e: unknown) => { if (e instanceof Trap) emit({ type: 'handler-trap', export: name, message: e.message }); });
+  return r;
+};
 
 const api: ComponentWorkerApi = {
   load: (req: LoadRequest, onProgress?: (p: Progress) => void, onEvent?: (e: HostEvent) => void) => typed(async () => {
@@ -159,7 +167,7 @@ const api: ComponentWorkerApi = {
     serveHandlerPort(port, (req) => {
       if (!instance) throw new Error('no component loaded');
       lastExport = `${name}#handle`;
-      return serveHttp(instance, req);
+      return serveHttp(instance, req).then(trapsAfter(`${name}#handle`));
     }, toWire);
   },
 
@@ -173,7 +181,7 @@ const api: ComponentWorkerApi = {
     if (!name) throw new LinkError(`the component exports no wasi:http/handler@0.3.x (nor incoming-handler@0.2.x); its exports: ${[...inst.exports.keys()].join(', ') || 'none'}`);
     serveHandlerPort(port, (req) => {
       lastExport = `${name}#handle`;
-      return serveHttp(inst, req).catch((e: unknown) => {
+      return serveHttp(inst, req).then(trapsAfter(`${name}#handle`), (e: unknown) => {
         if (e instanceof Trap) emit({ type: 'handler-trap', export: `${name}#handle`, message: e.message });
         throw e;
       });

@@ -375,32 +375,52 @@ test('a wired handler that traps: the middleware gets its error-code, and the tr
   assert.match(r.after, /^(trap|terminated): /);
 });
 
-test('a handler that traps after its response went out (writing the body on): the body fails, the page is told, and the component is ended', { timeout: 30000 }, async () => {
+test('a handler that traps after its response went out (0.3: writing the body after handle returned; 0.2: after set): the body fails, the page is told, and the component is ended', { timeout: 30000 }, async () => {
   const r = await page.evaluate(async () => {
     const lib = await import('/src/index.ts');
-    const events = [];
-    const h = await lib.loadComponent('/test/fixtures/build/http-bytes.wasm', { onEvent: (e) => events.push(`${e.type} ${e.export}`) });
-    try {
-      const res = await h.fetch(new Request('http://component.test/1t'));
-      const reader = res.body.getReader();
-      let n = 0;
-      const body = await (async () => {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return `ended after ${n}`;
-          n += value.byteLength;
-        }
-      })().catch((e) => `failed after ${n}: ${e.message}`);
-      const after = await h.fetch(new Request('http://component.test/1')).then(() => 'answered', (e) => `${e.kind}: ${e.message}`);
-      return { status: res.status, body, events, after };
-    } finally {
-      h.terminate();
-    }
+    const trapAfter = async (fixture, req, next, answered = () => {}) => {
+      const events = [];
+      const h = await lib.loadComponent(`/test/fixtures/build/${fixture}.wasm`, { onEvent: (e) => events.push(`${e.type} ${e.export}`) });
+      try {
+        const res = await h.fetch(req);
+        answered();
+        const reader = res.body.getReader();
+        let n = 0;
+        const body = await (async () => {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return `ended after ${n}`;
+            n += value.byteLength;
+          }
+        })().catch((e) => `failed after ${n}: ${e.message}`);
+        const after = await h.fetch(next).then(() => 'answered', (e) => `${e.kind}: ${e.message}`);
+        return { status: res.status, body, events, after };
+      } finally {
+        h.terminate();
+      }
+    };
+    return [
+      await trapAfter('http-bytes', new Request('http://component.test/1t'), new Request('http://component.test/1')),
+      // The request body ends (and so the echo, and the trap) only once the response is here.
+      await (async () => {
+        let answered;
+        const here = new Promise((r) => { answered = r; });
+        const body = new ReadableStream({
+          start(c) { c.enqueue(new Uint8Array(1000).fill(120)); },
+          async pull(c) { await here; c.close(); },
+        });
+        const req = new Request('http://component.test/', { method: 'PATCH', body, duplex: 'half' });
+        return trapAfter('http-p2-echo', req, new Request('http://component.test/'), answered);
+      })(),
+    ];
   });
-  assert.equal(r.status, 200);
-  assert.match(r.body, /^failed after \d+: /);
-  assert.deepEqual(r.events, ['handler-trap wasi:http/handler@0.3.0#handle']);
-  assert.match(r.after, /^(trap|terminated): /);
+  const exports = ['wasi:http/handler@0.3.0#handle', 'wasi:http/incoming-handler@0.2.12#handle'];
+  r.forEach((x, i) => {
+    assert.equal(x.status, 200);
+    assert.match(x.body, /^failed after \d+: /);
+    assert.deepEqual(x.events, [`handler-trap ${exports[i]}`]);
+    assert.match(x.after, /^(trap|terminated): /);
+  });
 });
 
 /** In `p`: serve http-echo from a Service Worker under /served/ (kept as globalThis.served). */

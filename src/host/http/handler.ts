@@ -29,6 +29,9 @@ export interface ServedResponse {
   headers: [string, string][];
   body: ReadableStream<Uint8Array> | null;
   reader?: BodyReader;
+  /** The handler's call, when it goes on after its answer (0.2's `set`): a trap there rejects
+   * it, after the response went out. */
+  call?: Promise<unknown>;
 }
 
 const exported = new WeakMap<Instance, string | null>();

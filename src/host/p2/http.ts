@@ -370,12 +370,14 @@ export async function serve(instance: Instance, sreq: ServedRequest, name: strin
   const ended = call.then(() => err<ErrorCode>({ tag: 'internal-error', val: 'the handler returned without setting a response' }));
   const r = await Promise.race([answered, ended]);
   if (r.tag === 'err') return failed(r.val);
-  // A trap after the answer: the body ends as failed.
+  // A trap after the answer: the body ends as failed (and the server learns of it: `call`).
   call.catch((e: unknown) => r.val.out?.fail(String(e)));
   const [body, trailers] = r.val.contents();
   const res = new Response(r.val.h.f, body, trailers, new Transmission());
   res.status = r.val.status;
-  return respond(res);
+  const served = respond(res);
+  served.call = call;
+  return served;
 }
 
 /** The package's interfaces as import objects, for one component. */
