@@ -281,14 +281,15 @@ export class Endpoint {
 
   /** Post a message to a peer. The first of a burst goes at once (a lone message waits for
    * nothing); the rest of the burst is batched, and the batch goes when it is full or when the
-   * sender yields (a microtask: it runs once the guest's synchronous run ends or suspends). */
+   * sender yields to the event loop (a task: microtasks run between a JSPI guest's host calls,
+   * so a microtask would end every burst at its first message). */
   private post(p: Peer, m: WireMessage, rq: number | undefined): void {
     const msg: InboxMessage = rq === undefined ? { t: 'msg', from: this.id, seq: ++p.seq, m } : { t: 'msg', from: this.id, seq: ++p.seq, m, rq };
     if (p.batch === null) {
       (p.out ??= new BroadcastChannel(PREFIX + p.id)).postMessage(msg);
       p.batch = [];
       p.batchBytes = 0;
-      queueMicrotask(() => { this.postBatch(p); p.batch = null; });
+      setTimeout(() => { this.postBatch(p); p.batch = null; }, 0);
       return;
     }
     p.batch.push(msg);
