@@ -47,8 +47,9 @@ export class RingWriter extends PortSignals implements ByteWriter {
   private head = 0;
   private lastTail = 0;
   private cancelled = false;
-  private readonly cancelledP: Promise<void>;
-  private onCancelled: () => void = () => {};
+  /** Who waits for the reader now (taken()): cancel() wakes them. A Promise.race against one
+   * long-lived promise would hang a reaction on it at every wait, kept for the stream's life. */
+  private readonly waiting = new Set<() => void>();
   private taken_ = 0;
   /** Bytes written. */
   sent = 0;
@@ -61,7 +62,6 @@ export class RingWriter extends PortSignals implements ByteWriter {
     this.sab = new SharedArrayBuffer(HEADER + this.cap);
     this.h = new Int32Array(this.sab, 0, HEADER / 4);
     this.data = new Uint8Array(this.sab, HEADER, this.cap);
-    this.cancelledP = new Promise<void>((r) => { this.onCancelled = r; });
     port.onmessage = (e: MessageEvent<CreditMessage>) => {
       const m = e.data;
       if (m.type === 'watch') this.onWatch?.(m.lock);
@@ -83,11 +83,16 @@ export class RingWriter extends PortSignals implements ByteWriter {
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    this.onCancelled();
+    for (const wake of [...this.waiting]) wake();
+    Atomics.notify(this.h, TAIL); // and its own waitAsync, so nothing stays registered
     this.onCancel?.();
   }
 
   get isCancelled(): boolean { return this.cancelled; }
+
+  /** How many waits for the reader are pending (each held only until the reader takes, or the
+   * stream is cancelled). */
+  get pending(): number { return this.waiting.size; }
 
   writeValues(): boolean {
     throw new Error('a shared-memory ring carries bytes only');
@@ -95,7 +100,12 @@ export class RingWriter extends PortSignals implements ByteWriter {
 
   /** Wait until the reader takes something (or cancels). */
   private taken(): Promise<void> {
-    return Promise.race([changed(this.h, TAIL, this.lastTail), this.cancelledP]).then(() => {});
+    if (this.cancelled) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wake = (): void => { this.waiting.delete(wake); resolve(); };
+      this.waiting.add(wake);
+      void changed(this.h, TAIL, this.lastTail).then(wake);
+    });
   }
 
   whenRoom(n: number): true | Promise<void> {
