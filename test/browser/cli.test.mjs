@@ -96,6 +96,21 @@ test('--inherit-network: a component connects to a TCP server on the host; witho
   }
 });
 
+test('--inherit-network: a WASI 0.2 component (wasi:sockets@0.2, pollables) connects to a TCP server on the host too; without it, only the page\'s loopback (refused)', async () => {
+  const server = createServer({ allowHalfOpen: true }, (c) => c.pipe(c));
+  const port = await listening(server);
+  try {
+    const r = await run(['--inherit-network', 'test/fixtures/build/sock-p2-client.wasm', String(port), 'hello from 0.2']).exit;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, 'ok hello from 0.2\n');
+    const loop = await run(['test/fixtures/build/sock-p2-client.wasm', String(port), 'x']).exit;
+    assert.equal(loop.code, 1);
+    assert.equal(loop.stdout, 'err connection-refused\n');
+  } finally {
+    server.close();
+  }
+});
+
 test('--inherit-network: a component listening on 127.0.0.1 is reached from the host; 6 MiB each way, half-closed, with backpressure', async () => {
   const r = run(['--inherit-network', 'test/fixtures/build/sock-cmd.wasm', 'serve', '127.0.0.1', '0']);
   const port = Number((await r.line(/^listening on (\d+)$/))[1]);
