@@ -9,6 +9,7 @@ export type Result<T = undefined, E = undefined> = { tag: 'ok'; val: T } | { tag
 export const ok = <T>(val: T): Result<T, never> => ({ tag: 'ok', val });
 export const err = <E>(val: E): Result<never, E> => ({ tag: 'err', val });
 const OK: Result<undefined, never> = { tag: 'ok', val: undefined };
+const ERR: Result<never, undefined> = { tag: 'err', val: undefined };
 
 // Header values cross as byte strings (fetch's Headers holds them so): one char a byte. A
 // string with a wider char (only the host's own code could pass one) goes as UTF-8.
@@ -27,7 +28,6 @@ function fromLatin1(v: Uint8Array): string {
   for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]!);
   return s;
 }
-const ERR: Result<never, undefined> = { tag: 'err', val: undefined };
 
 export type Method = { tag: 'get' | 'head' | 'post' | 'put' | 'delete' | 'connect' | 'options' | 'trace' | 'patch' } | { tag: 'other'; val: string };
 export type Scheme = { tag: 'HTTP' | 'HTTPS' } | { tag: 'other'; val: string };
