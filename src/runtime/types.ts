@@ -263,9 +263,27 @@ export function flattenFuncType(ft: FuncType, opts: { async?: boolean; callback?
 
 // ---- Type equality (resources by identity), for stream/future ends and import checks.
 
+// Pairs found equal: types do not change once made, and the same two (a future's element type
+// as the built-in names it and as the end holds it) are compared at every stream or future
+// operation and every task.return; a deep compare of error-code's cases costs microseconds.
+const EQUAL = new WeakMap<object, WeakSet<object>>();
+const COMPOUND = new Set<string>(['list', 'record', 'variant', 'tuple', 'flags', 'enum', 'option', 'result', 'own', 'borrow', 'stream', 'future', 'map']);
+
 export function typeEquals(a: ValType | null, b: ValType | null): boolean {
   if (a === b) return true;
   if (!a || !b || a.k !== b.k) return false;
+  if (!COMPOUND.has(a.k)) return true; // a primitive, string or error-context: its kind says all
+  if (EQUAL.get(a)?.has(b)) return true;
+  const eq = structurallyEqual(a, b);
+  if (eq) {
+    let known = EQUAL.get(a);
+    if (!known) EQUAL.set(a, known = new WeakSet());
+    known.add(b);
+  }
+  return eq;
+}
+
+function structurallyEqual(a: ValType, b: ValType): boolean {
   switch (a.k) {
     case 'list': { const o = b as typeof a; return a.len === o.len && typeEquals(a.t, o.t); }
     case 'record': { const o = b as typeof a; return a.fields.length === o.fields.length && a.fields.every((f, i) => f.name === o.fields[i]!.name && typeEquals(f.t, o.fields[i]!.t)); }
