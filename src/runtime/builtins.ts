@@ -154,11 +154,8 @@ export function backpressureDec(def: ComponentInstance): CoreFunc {
 const TASK_RETURN_MISMATCH = 'invalid `task.return` signature and/or options for current task';
 
 export function taskReturn(def: ComponentInstance, result: ValType | null, opts: Options): CoreFunc {
-  // Made once: the flat tuple of these types is cached by the array (abi tupleOf), and a result
-  // type seen to equal a task's is not compared again (a deep compare of error-code's cases at
-  // every return cost microseconds).
+  // Made once: the flat tuple of these types is cached by the array (abi tupleOf).
   const results: ValType[] = result ? [result] : [];
-  let matched: FuncType | null = null;
   return plain((...flat: never[]) => {
     const thread = current(def);
     const inst = thread.task.inst;
@@ -167,10 +164,7 @@ export function taskReturn(def: ComponentInstance, result: ValType | null, opts:
     // As definitions.py (LiftOptions.equal), except that a task.return naming no memory may
     // return to a lift that names one: the spec's tests do that, and wasmtime allows it.
     if (!task.opts.async) trap(`${TASK_RETURN_MISMATCH} (the task was lifted synchronously)`);
-    if (task.ft !== matched) {
-      if (!typeEquals(result, task.ft.result)) trap(`${TASK_RETURN_MISMATCH} (result type differs)`);
-      matched = task.ft;
-    }
+    if (!typeEquals(result, task.ft.result)) trap(`${TASK_RETURN_MISMATCH} (result type differs)`);
     if (opts.stringEncoding !== task.opts.stringEncoding) trap(`${TASK_RETURN_MISMATCH} (string encoding differs)`);
     if (opts.memory !== null && opts.memory !== task.opts.memory) trap(`${TASK_RETURN_MISMATCH} (memory differs)`);
     // Omitted, the memory is the lift's (as wasmtime lifts it).

@@ -267,12 +267,10 @@ export function flattenFuncType(ft: FuncType, opts: { async?: boolean; callback?
 // as the built-in names it and as the end holds it) are compared at every stream or future
 // operation and every task.return; a deep compare of error-code's cases costs microseconds.
 const EQUAL = new WeakMap<object, WeakSet<object>>();
-const COMPOUND = new Set<string>(['list', 'record', 'variant', 'tuple', 'flags', 'enum', 'option', 'result', 'own', 'borrow', 'stream', 'future', 'map']);
 
 export function typeEquals(a: ValType | null, b: ValType | null): boolean {
   if (a === b) return true;
   if (!a || !b || a.k !== b.k) return false;
-  if (!COMPOUND.has(a.k)) return true; // a primitive, string or error-context: its kind says all
   if (EQUAL.get(a)?.has(b)) return true;
   const eq = structurallyEqual(a, b);
   if (eq) {
