@@ -83,12 +83,16 @@ function runExport(inst: Instance): string[] {
 let httpModule: Promise<typeof import('../src/host/http/index.js')> | null = null;
 const httpHost = () => (httpModule ??= import('../src/host/http/index.js'));
 
-/** A served response whose handler goes on after answering: a trap there ends the component
- * (handler-trap), as one in the call would have. */
-const trapsAfter = (name: string) => (r: ServedResponse): ServedResponse => {
-  r.call?.catch((e: unknown) => { if (e instanceof Trap) emit({ type: 'handler-trap', export: name, message: e.message }); });
-  return r;
-};
+/** Serve one request with the handler `handle` (its export's name, '#handle'), the export
+ * called last from now on. A handler that goes on after answering (0.2's `set`, then its body)
+ * and traps there ends the component (handler-trap), as a trap in the call would have. */
+function serveAs(handle: string, serve: () => Promise<ServedResponse>): Promise<ServedResponse> {
+  lastExport = handle;
+  return serve().then((r) => {
+    r.call?.catch((e: unknown) => { if (e instanceof Trap) emit({ type: 'handler-trap', export: handle, message: e.message }); });
+    return r;
+  });
+}
 
 const api: ComponentWorkerApi = {
   load: (req: LoadRequest, onProgress?: (p: Progress) => void, onEvent?: (e: HostEvent) => void) => typed(async () => {
@@ -163,11 +167,11 @@ const api: ComponentWorkerApi = {
   // Comlink call costs more than the rest of a small request); bodies inline or on byte ports.
   httpPort: async (port: MessagePort) => {
     const { serve: serveHttp, servedExport, serveHandlerPort } = await httpHost();
-    const name = instance ? await servedExport(instance) : null;
+    const handle = `${instance ? await servedExport(instance) : null}#handle`;
     serveHandlerPort(port, (req) => {
-      if (!instance) throw new Error('no component loaded');
-      lastExport = `${name}#handle`;
-      return serveHttp(instance, req).then(trapsAfter(`${name}#handle`));
+      const inst = instance;
+      if (!inst) throw new Error('no component loaded');
+      return serveAs(handle, () => serveHttp(inst, req));
     }, toWire);
   },
 
@@ -179,13 +183,11 @@ const api: ComponentWorkerApi = {
     const { serve: serveHttp, servedExport, serveHandlerPort } = await httpHost();
     const name = await servedExport(inst);
     if (!name) throw new LinkError(`the component exports no wasi:http/handler@0.3.x (nor incoming-handler@0.2.x); its exports: ${[...inst.exports.keys()].join(', ') || 'none'}`);
-    serveHandlerPort(port, (req) => {
-      lastExport = `${name}#handle`;
-      return serveHttp(inst, req).then(trapsAfter(`${name}#handle`), (e: unknown) => {
-        if (e instanceof Trap) emit({ type: 'handler-trap', export: `${name}#handle`, message: e.message });
-        throw e;
-      });
-    });
+    const handle = `${name}#handle`;
+    serveHandlerPort(port, (req) => serveAs(handle, () => serveHttp(inst, req)).catch((e: unknown) => {
+      if (e instanceof Trap) emit({ type: 'handler-trap', export: handle, message: e.message });
+      throw e;
+    }));
   }),
 };
 
