@@ -209,12 +209,13 @@ export async function inheritSockets(page) {
       e.socket.end();
       return { ok: true };
     },
-    async close({ sock }) {
+    async close({ sock, reset }) {
       const e = socks.get(sock);
       socks.delete(sock);
       if (e?.kind === 'server') e.server.close();
       else if (e?.kind === 'udp') e.socket.close();
       // A connection closes once its bytes are out (its FIN, if not sent yet, goes with them).
+      else if (e?.kind === 'conn' && reset) e.socket.resetAndDestroy();
       else if (e?.kind === 'conn') {
         const s = e.socket;
         closing.add(s);

@@ -186,7 +186,9 @@ export type NetIp = { tag: 'ipv4'; val: number[] } | { tag: 'ipv6'; val: number[
  *   `from` is null for an unbound socket on the host's network (the host picks the local
  *   address); the reply's `ok` is the local address the connection has.
  * - datagram: a UDP payload from the bound `from` to `to` (dropped if nobody is bound there).
- * - closed: a socket of connection `conn` was dropped (the network forgets the connection).
+ * - closed: a socket of connection `conn` was dropped (the network forgets the connection);
+ *   `refused`: the listener's worker never took it (it stopped accepting, or its listener is
+ *   gone), and the other end is reset, as a TCP RST would.
  * - lookup: resolve a name on the host's network (ip-name-lookup); the reply's `addresses`. */
 export type NetRequest =
   | { op: 'bind'; id: number; proto: 'tcp' | 'udp'; address: NetAddress; sid: number }
@@ -194,7 +196,7 @@ export type NetRequest =
   | { op: 'listen'; id: number; address: NetAddress }
   | { op: 'connect'; id: number; from: NetAddress | null; to: NetAddress; ports: [MessagePort, MessagePort] }
   | { op: 'datagram'; from: NetAddress; to: NetAddress; data: ArrayBuffer; length: number }
-  | { op: 'closed'; conn: number }
+  | { op: 'closed'; conn: number; refused?: true }
   | { op: 'lookup'; id: number; name: string };
 
 /** Network to worker: a request's answer (`ok`, or a wasi:sockets error-code name), or news
@@ -230,7 +232,8 @@ export interface HostAddress { address: string; port: number }
  *   'data' cannot overtake the reply or accept that names the connection).
  * - send: bytes on connection `sock`, answered once the host has taken them (its write drained).
  * - end: a FIN on connection `sock`, after its bytes.
- * - close: the page is done with `sock` (a connection closes once its bytes are out).
+ * - close: the page is done with `sock` (a connection closes once its bytes are out; with
+ *   `reset`, at once, with a RST: the component refused it).
  * - datagram: a UDP payload from bound socket `sock` to `remote`.
  * - lookup: a name through the host's resolver (`addresses`). */
 export type HostNetRequest =
@@ -240,7 +243,7 @@ export type HostNetRequest =
   | { op: 'read'; sock: number }
   | { op: 'send'; sock: number; data: Uint8Array }
   | { op: 'end'; sock: number }
-  | { op: 'close'; sock: number }
+  | { op: 'close'; sock: number; reset?: true }
   | { op: 'datagram'; sock: number; remote: HostAddress; data: Uint8Array }
   | { op: 'lookup'; name: string };
 

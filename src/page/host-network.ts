@@ -94,6 +94,8 @@ export class HostNetwork {
       case 'closed': {
         const c = this.byConn.get(m.conn);
         if (!c || c.link !== link) break;
+        // Refused by the component: reset at once, as a kernel resets what a listener refuses.
+        if (m.refused) { c.inb.stop(); this.drop(c, true); break; }
         c.dropped = true;
         this.settle(c);
         break;
@@ -162,10 +164,10 @@ export class HostNetwork {
     this.drop(c);
   }
 
-  private drop(c: Conn): void {
+  private drop(c: Conn, reset = false): void {
     if (!this.conns.delete(c.sock)) return;
     this.byConn.delete(c.conn);
-    void this.bridge.request({ op: 'close', sock: c.sock });
+    void this.bridge.request(reset ? { op: 'close', sock: c.sock, reset } : { op: 'close', sock: c.sock });
   }
 
   /** An event from the host; resolves when the host may send that connection more (false:

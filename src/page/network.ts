@@ -20,7 +20,8 @@ export interface PageConnection {
   write(bytes: Uint8Array): Promise<boolean>;
   /** Shut the sending side down (a FIN). */
   end(): void;
-  /** The next bytes the component sent (at most max), or null at its FIN. */
+  /** The next bytes the component sent (at most max), or null at its FIN; rejects with the
+   * error-code (connection-reset) if the component refused the connection or its worker ended. */
   read(max?: number): Promise<Uint8Array | null>;
   /** Close both sides and give the page's port back. */
   close(): void;
@@ -62,22 +63,35 @@ export class LoopbackNetwork {
       for (const [id, ends] of this.conns) {
         if (!ends.includes(link)) continue;
         this.conns.delete(id);
-        const other = ends[0] === link ? ends[1] : ends[0];
-        if (other !== link) other.port.postMessage({ type: 'peer-gone', conn: id } satisfies NetMessage);
+        this.resetPeer(id, ends, link);
       }
       port.close();
     };
   }
 
+  /** Tell the other end of connection `id` (the one that is not `link`) that it is reset. */
+  private resetPeer(id: number, ends: [Link, Link], link: Link): void {
+    const other = ends[0] === link ? ends[1] : ends[0];
+    if (other !== link) other.port.postMessage({ type: 'peer-gone', conn: id } satisfies NetMessage);
+  }
+
   /** The page itself as a peer on the network (LoopbackNetwork.connect), and its replies. */
-  private page: { link: Link; replies: Map<number, (m: Extract<NetMessage, { type: 'reply' }>) => void> } | null = null;
+  private page: {
+    link: Link; replies: Map<number, (m: Extract<NetMessage, { type: 'reply' }>) => void>;
+    /** What resets each of the page's connections, by connection id (peer-gone). */
+    resets: Map<number, () => void>;
+  } | null = null;
   private pageIds = 1;
 
   private ask(m: NetRequest & { id: number }): Promise<Extract<NetMessage, { type: 'reply' }>> {
     if (!this.page) {
       const ch = new MessageChannel();
-      const page = { link: { port: ch.port1 }, replies: new Map() };
-      ch.port2.onmessage = (e: MessageEvent<NetMessage>) => { const x = e.data; if (x.type === 'reply') page.replies.get(x.id)?.(x); };
+      const page = { link: { port: ch.port1 }, replies: new Map(), resets: new Map<number, () => void>() };
+      ch.port2.onmessage = (e: MessageEvent<NetMessage>) => {
+        const x = e.data;
+        if (x.type === 'reply') page.replies.get(x.id)?.(x);
+        else if (x.type === 'peer-gone') { page.resets.get(x.conn)?.(); page.resets.delete(x.conn); }
+      };
       this.page = page;
     }
     const page = this.page;
@@ -104,11 +118,18 @@ export class LoopbackNetwork {
     if (r.err) { unbind(); throw new Error(r.err); }
     const out = new Outbound(there.port1);
     const inb = new Inbound(back.port2);
+    const conn = r.conn ?? 0;
+    this.page!.resets.set(conn, () => { inb.fail(); out.fail(); });
     return {
       write: async (bytes) => out.write(bytes.slice()),
       end: () => out.shutdown(),
-      read: async (max = 1 << 16) => { await inb.readable(); return inb.readNow(max); },
-      close: () => { out.shutdown(); inb.stop(); unbind(); },
+      read: async (max = 1 << 16) => {
+        await inb.readable();
+        const b = inb.readNow(max);
+        if (b === null && inb.error) throw new Error(inb.error);
+        return b;
+      },
+      close: () => { out.shutdown(); inb.stop(); unbind(); this.page?.resets.delete(conn); },
     };
   }
 
@@ -155,9 +176,13 @@ export class LoopbackNetwork {
         this.reply(link, m.id, { ok: m.from, conn });
         break;
       }
-      case 'closed':
+      case 'closed': {
+        const ends = this.conns.get(m.conn);
         this.conns.delete(m.conn);
+        // Refused: the connector is reset (it would wait on ports nobody reads).
+        if (m.refused && ends) this.resetPeer(m.conn, ends, link);
         break;
+      }
       case 'lookup': // only the host's network resolves names
         this.reply(link, m.id, { err: 'name-unresolvable' });
         break;

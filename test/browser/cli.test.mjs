@@ -139,6 +139,23 @@ test('--inherit-network: a component listening on 127.0.0.1 is reached from the 
   }
 });
 
+test('--inherit-network: a connection the component does not accept is reset on the host at once, while it goes on listening', async () => {
+  const r = run(['--inherit-network', 'test/fixtures/build/sock-cmd.wasm', 'refuse', '127.0.0.1', '0', '4000']);
+  const port = Number((await r.line(/^refusing on (\d+)$/))[1]);
+  const t0 = Date.now();
+  const outcome = await new Promise((resolve) => {
+    const s = connect({ port, host: '127.0.0.1' }, () => s.write('anyone there?'));
+    s.on('error', (e) => resolve(e.code));
+    s.on('close', () => resolve('closed without an error'));
+  });
+  const ms = Date.now() - t0;
+  assert.equal(outcome, 'ECONNRESET', 'a refused connection is reset, as a kernel resets what a listener refuses');
+  assert.ok(ms < 2000, `reset after ${ms} ms: at once, not when the run ends (4 s)`);
+  const done = await r.exit;
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stdout, /done\n$/);
+});
+
 test('--inherit-network: UDP datagrams both ways between a component and the host', async () => {
   // The component answers a datagram the host sends it...
   const r = run(['--inherit-network', 'test/fixtures/build/sock-cmd.wasm', 'udp-serve', '127.0.0.1', '0']);

@@ -168,6 +168,31 @@ test('a peer whose worker ends mid-connection is felt: the receive ends in conne
   assert.equal(r, 'err connection-reset');
 });
 
+test('a listener that stops accepting refuses what connects: the connector is reset at once, not left waiting', async () => {
+  const r = await inPage(async (load, lib) => {
+    const grant = { sockets: 'loopback' };
+    const srv = await load('sock-server', grant);
+    const cli = await load('sock-client', grant);
+    const p = Number((await srv.listen(0, false)).split(' ')[1]);
+    await srv.refuse();
+    const t0 = performance.now();
+    const answer = await Promise.race([cli.call(p, false, 'anyone there?'), new Promise((res) => setTimeout(() => res('still waiting after 5 s'), 5000))]);
+    // The address is still taken: the listener lives on (asked by another client: this one's
+    // call may still be waiting).
+    const other = await load('sock-client', grant);
+    const again = await other['bind-listen'](p, false);
+    // The page connecting there is refused alike: its read rejects.
+    const c = await lib.network.connect('127.0.0.1', p);
+    const page = await Promise.race([c.read().then((b) => `read ${b === null ? 'the end' : b.length}`, (e) => e.message), new Promise((res) => setTimeout(() => res('still waiting after 5 s'), 5000))]);
+    c.close();
+    return { answer, ms: performance.now() - t0, again, page };
+  });
+  assert.match(r.answer, /^err connection-(reset|broken)$/);
+  assert.ok(r.ms < 2000, `answered after ${r.ms} ms`);
+  assert.equal(r.again, 'err address-in-use');
+  assert.equal(r.page, 'connection-reset');
+});
+
 test('WASI 0.2 sockets share the network: a 0.2 client talks to a 0.3 server in another worker', async () => {
   const r = await inPage(async (load) => {
     const grant = { sockets: 'loopback' };

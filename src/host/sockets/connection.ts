@@ -157,6 +157,8 @@ export class Inbound {
 
   /** Whether the writer's FIN has come (what waits may still be read). */
   get finished(): boolean { return this.ended; }
+  /** Why the bytes ended early (the peer's worker ended, or it refused the connection). */
+  get error(): ErrorCode | null { return this.failure; }
 
   /** The bytes as a stream for the guest, and the result once it ends: ok after the peer's
    * FIN (or if the guest drops the stream: a shutdown of the read side), else the error. */

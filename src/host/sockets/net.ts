@@ -43,7 +43,7 @@ export class Net {
       } else if (m.type === 'accept') {
         const s = this.sockets.get(m.sid);
         if (s?.accept) s.accept(m.conn, m.local as SocketAddress, m.remote as SocketAddress, m.ports[0], m.ports[1]);
-        else for (const p of m.ports) p.close(); // the listener is gone: the connector sees its ports close
+        else this.refuse(m.conn, m.ports); // the listener is gone
       } else if (m.type === 'peer-gone') {
         const f = this.conns.get(m.conn);
         this.conns.delete(m.conn);
@@ -88,6 +88,13 @@ export class Net {
   forget(conn: number): void {
     if (!this.conns.delete(conn)) return;
     this.post({ op: 'closed', conn });
+  }
+
+  /** Connection `conn` reached a listener that does not take it: its ports close, and the
+   * network resets the other end (which would otherwise wait on ports nobody reads). */
+  refuse(conn: number, ports: MessagePort[]): void {
+    for (const p of ports) p.close();
+    this.post({ op: 'closed', conn, refused: true });
   }
 
   /** A message without a reply (unbind, datagram, closed). */

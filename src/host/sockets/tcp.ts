@@ -189,8 +189,7 @@ export function tcpSocketClass(net: Net | null) {
 
     private accepted(conn: number, local: SocketAddress, remote: SocketAddress, inbound: MessagePort, outbound: MessagePort): void {
       if (this.state !== 'listening' || this.acceptDropped || BigInt(this.backlog.length) >= this.opts.backlog) {
-        inbound.close();
-        outbound.close();
+        net!.refuse(conn, [inbound, outbound]);
         return;
       }
       const s = new TcpSocket(this.family, { ...this.opts });
