@@ -10,10 +10,10 @@ import { loadComponent } from '../../src/index.ts';
 import type { SockRawApi } from './bench-sock-raw-worker.ts';
 import type { RawApi } from './bench-raw-worker.ts';
 import type { Figure } from './bench.ts';
+import { median, rounds } from './bench-streams.ts';
 
 const workerUrl = '/dist/component-worker.js';
 const MiB = 1 << 20;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rawWorker = () => {
   const w = new Worker(new URL('./bench-sock-raw-worker.ts', import.meta.url), { type: 'module' });
   return { w, api: Comlink.wrap<SockRawApi>(w) };
@@ -58,9 +58,7 @@ async function tcpLoopback(): Promise<Figure> {
     await got;
     return (mib * MiB) / 1e6 / ((performance.now() - t0) / 1000);
   };
-  await ours(); await raw();
-  const o: number[] = []; const r: number[] = [];
-  for (let i = 0; i < 5; i++) { o.push(await ours()); r.push(await raw()); }
+  const { o, b: r } = await rounds(ours, raw);
   end(); a.w.terminate(); b.w.terminate();
   return { name: 'tcp-loopback', value: median(o), unit: 'MB/s', baseline: median(r), ratio: median(o) / median(r) };
 }
