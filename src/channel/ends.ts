@@ -240,38 +240,45 @@ export class EndReader {
   /** The next chunk or batch, or null at the end; throws the stream's failure. Give credit for
    * it with done() once its contents are taken. */
   async next(): Promise<Uint8Array | unknown[] | null> {
-    this.start();
-    if (this.ring) return this.nextInRing(this.ring);
-    if (this.queue.length === 0) this.credit!.flush();
-    while (this.queue.length === 0 && !this.ended && !this.failure && !this.closed) {
-      await new Promise<void>((r) => { this.wake = r; });
+    for (;;) {
+      let ready!: () => void;
+      const here = new Promise<void>((r) => { ready = r; });
+      const v = this.poll(ready);
+      if (v !== undefined) return v;
+      await here;
     }
-    this.wake = null;
-    if (this.queue.length) return this.queue.shift()!;
-    if (this.failure) { this.close(); throw this.failure; }
-    this.close();
-    return null;
   }
 
-  /** A view of the ring's next bytes (only the rest of a partly taken one waits in the queue);
-   * bytes in the ring come before an end or a failure, which follow them on the port. */
-  private async nextInRing(ring: RingReader): Promise<Uint8Array | null> {
-    for (;;) {
-      if (this.queue.length) return this.queue.shift() as Uint8Array;
-      const v = ring.next();
-      if (v) return v;
-      if (this.closed) return null;
-      if (this.ended || this.failure) {
-        // The head moved before the port's message left: look once more.
-        const last = ring.next();
-        if (last) return last;
-        if (this.failure) { this.close(); throw this.failure; }
-        this.close();
-        return null;
-      }
-      await Promise.race([ring.written(), new Promise<void>((r) => { this.wake = r; })]);
-      this.wake = null;
+  /** The next chunk or batch if one is here, null at the end, or undefined if none is yet:
+   * then `ready` runs (once) when one may be. Throws the stream's failure. On a ring, a view
+   * of its next bytes (only the rest of a partly taken one waits in the queue); bytes in the
+   * ring come before an end or a failure, which follow them on the port. */
+  poll(ready: () => void): Uint8Array | unknown[] | null | undefined {
+    this.start();
+    if (this.queue.length) return this.queue.shift()!;
+    const ring = this.ring;
+    const v = ring?.next();
+    if (v) return v;
+    if (this.closed) return null;
+    if (this.ended || this.failure) {
+      // On a ring, the head may have moved before the port's message left: look once more.
+      const last = ring?.next();
+      if (last) return last;
+      if (this.failure) { this.close(); throw this.failure; }
+      this.close();
+      return null;
     }
+    let once = false;
+    const wake = (): void => {
+      if (once) return;
+      once = true;
+      if (this.wake === wake) this.wake = null;
+      ready();
+    };
+    this.wake = wake;
+    if (ring) void ring.written().then(wake);
+    else this.credit!.flush();
+    return undefined;
   }
 
   /** Put back the rest of a chunk that was only partly taken. */

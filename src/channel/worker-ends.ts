@@ -3,7 +3,7 @@
 // bring ports in as host sources the runtime lowers into guest streams and futures. Registered
 // as the Comlink transfer handler 'wasip3-ends' when this module loads.
 import * as Comlink from 'comlink';
-import { FutureReader, StreamReader, onDrop } from '../runtime/index.js';
+import { FutureReader, StreamReader, onDrop, pushInto, type PushSource, type StreamWriter } from '../runtime/index.js';
 import type { EndWire, HostEvent } from './protocol.js';
 import {
   DEFAULT_STREAM_WINDOW, ENDS_HANDLER, EndReader, EndWriter, FutureEnd, VALUE_BATCH, futureWriter, hasEnd, isWire, mapEnds, sendFuture,
@@ -83,37 +83,36 @@ export function decode(v: unknown): unknown {
 
 const decodeAll = (values: unknown[]) => values.map(decode);
 
-function streamSource(wire: StreamWire): AsyncIterable<Uint8Array | unknown[]> {
+/** A wire as a stream the guest reads: each chunk is offered the moment it is here, and its
+ * buffer goes back to the writer (with the credit) as soon as the guest has taken all of it. */
+function streamSource(wire: StreamWire): PushSource {
   const r = new EndReader(wire, decodeAll);
-  let last: { n: number; buffer?: ArrayBufferLike } | null = null;
+  let writer: StreamWriter | null = null;
   let finished = false;
-  const iterator: AsyncIterator<Uint8Array | unknown[]> = {
-    async next() {
-      // The runtime asks for the next chunk once the guest has taken all of the last: its
-      // buffer goes back to the writer with the credit.
-      if (last) { r.done(last.n, last.buffer instanceof ArrayBuffer ? last.buffer : undefined); last = null; }
-      let item: Uint8Array | unknown[] | null;
-      try {
-        item = await r.next();
-      } catch (e) {
-        emit({ type: 'stream-error', message: e instanceof Error ? e.message : String(e) });
-        item = null;
-      }
-      if (item === null) { finished = true; return { done: true, value: undefined }; }
-      last = item instanceof Uint8Array ? { n: item.byteLength, buffer: item.buffer } : { n: item.length };
-      return { done: false, value: item };
-    },
-    async return() {
-      finished = true;
-      r.cancel();
-      return { done: true, value: undefined };
-    },
+  const pump = (): void => {
+    if (finished || !writer) return;
+    let item: Uint8Array | unknown[] | null | undefined;
+    try {
+      item = r.poll(pump);
+    } catch (e) {
+      emit({ type: 'stream-error', message: e instanceof Error ? e.message : String(e) });
+      item = null;
+    }
+    if (item === undefined) return; // pump runs again when something comes
+    if (item === null) { finished = true; writer.close(); return; }
+    const n = item instanceof Uint8Array ? item.byteLength : item.length;
+    const buffer = item instanceof Uint8Array && item.buffer instanceof ArrayBuffer ? item.buffer : undefined;
+    writer.offer(item, (ok) => {
+      r.done(n, buffer);
+      if (!ok) { finished = true; r.cancel(); return; }
+      pump();
+    });
   };
   return {
-    [Symbol.asyncIterator]: () => iterator,
+    [pushInto]: (w: StreamWriter) => { writer = w; pump(); },
     // The guest dropped its readable end: the writer's next write sees DROPPED.
     [onDrop]: () => { if (!finished) { finished = true; r.cancel(); } },
-  } as AsyncIterable<Uint8Array | unknown[]>;
+  } as PushSource;
 }
 
 function futureSource(wire: FutureWire): Promise<unknown> {

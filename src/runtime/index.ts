@@ -14,7 +14,7 @@ export { isComponent, decodeComponent } from './binary/decode.js';
 export { componentInterface } from './validate/index.js';
 export { compileComponent, type CompiledComponent, type FuncEntry, type HostImports, type InstanceValue, type Item };
 export { Store } from './concurrency/store.js';
-export { StreamReader, StreamWriter, FutureReader, createHostStream, onDrop, type PipeOptions } from './concurrency/host-ends.js';
+export { StreamReader, StreamWriter, FutureReader, createHostStream, onDrop, pushInto, type PipeOptions, type PushSource } from './concurrency/host-ends.js';
 export { GuestResource } from './abi/host-resources.js';
 export { borrowsBytes, neverSuspends, throwsErrors } from './canon.js';
 export { prim, typeToString, funcTypeToString, type FuncType, type ValType } from './types.js';

@@ -280,20 +280,29 @@ export class StreamWriter {
 
   /** Write a chunk; resolves true once the reader has taken all of it, false if it dropped. */
   write(chunk: ArrayLike<unknown>): Promise<boolean> {
-    return new Promise((resolve) => {
-      const buf = new HostReadableBuffer(this.shared.t, chunk);
-      const go = (): void => {
-        this.shared.write(null, buf,
-          (reclaim) => { reclaim(); if (buf.remain() > 0) go(); else resolve(true); },
-          (result) => {
-            if (result === CopyResult.DROPPED) resolve(false);
-            else if (buf.remain() > 0) go();
-            else resolve(true);
-          });
-        this.store.kick();
-      };
-      go();
-    });
+    return new Promise((resolve) => this.offer(chunk, resolve));
+  }
+
+  /** Write a chunk, one at a time; `taken(true)` runs once the reader has taken all of it (at
+   * once, within the read that took the last of it), `taken(false)` if it dropped. What a read
+   * leaves stays pending, so the reader's next read takes it without waiting. */
+  offer(chunk: ArrayLike<unknown>, taken: (ok: boolean) => void): void {
+    const buf = new HostReadableBuffer(this.shared.t, chunk);
+    const go = (): void => {
+      this.shared.write(null, buf,
+        (reclaim) => {
+          if (buf.remain() > 0) return;
+          reclaim();
+          taken(true);
+        },
+        (result) => {
+          if (result === CopyResult.DROPPED) taken(false);
+          else if (buf.remain() > 0) go();
+          else taken(true);
+        });
+      this.store.kick();
+    };
+    go();
   }
 
   /** End the stream: the reader sees DROPPED after what was written. */
@@ -326,8 +335,15 @@ export function createHostStream(t: ValType | null, store: Store): { stream: Sha
 export const onDrop: unique symbol = Symbol.for('wasip3-web.onDrop') as never;
 type DropAware = { [onDrop]?: () => void };
 
+/** A host value passed for a stream may write it itself: fromHostStream calls its function
+ * under this key with the stream's writer (a source in another thread offers each chunk as it
+ * comes, with no iteration between), and the source closes the writer at its end. */
+export const pushInto: unique symbol = Symbol.for('wasip3-web.pushInto') as never;
+/** A host source that writes a stream itself (pushInto). */
+export type PushSource = { [pushInto]: (writer: StreamWriter) => void };
+
 /** Turn what the host passes for a stream (a ReadableStream, an async or sync iterable of chunks,
- * a Uint8Array, or a StreamReader to pass on) into a stream a guest can read. */
+ * a Uint8Array, a PushSource, or a StreamReader to pass on) into a stream a guest can read. */
 export function fromHostStream(v: unknown, t: ValType | null, store: Store): SharedStream {
   if (v instanceof StreamReader) return v.shared;
   const { stream, writer } = createHostStream(t, store);
@@ -337,6 +353,10 @@ export function fromHostStream(v: unknown, t: ValType | null, store: Store): Sha
   // Nothing to write (an empty body): the stream ends before anyone reads, with no pump.
   if ((Array.isArray(v) || ArrayBuffer.isView(v)) && (v as ArrayLike<unknown>).length === 0) {
     writer.close();
+    return stream;
+  }
+  if (v && typeof v === 'object' && pushInto in v) {
+    (v as PushSource)[pushInto](writer);
     return stream;
   }
   void (async () => {
