@@ -10,7 +10,7 @@
 // buffer, bounded by the writer's window), whether or not the guest has called receive.
 import { PortWriter } from '../../channel/byte-port.js';
 import type { ByteMessage, CreditMessage, SocketAck } from '../../channel/protocol.js';
-import type { StreamReader } from '../../runtime/index.js';
+import { onDrop, pushInto, type PushSource, type StreamReader, type StreamWriter } from '../../runtime/index.js';
 import { err, ok, type ErrorCode, type Result } from './net.js';
 
 /** Bytes in flight per direction before the writer waits (the "socket buffer"). */
@@ -161,31 +161,41 @@ export class Inbound {
   get error(): ErrorCode | null { return this.failure; }
 
   /** The bytes as a stream for the guest, and the result once it ends: ok after the peer's
-   * FIN (or if the guest drops the stream: a shutdown of the read side), else the error. */
-  receive(): [ReadableStream<Uint8Array>, Promise<Result<undefined>>] {
+   * FIN (or if the guest drops the stream: a shutdown of the read side), else the error. Each
+   * chunk is offered to the guest as it comes; once the guest has taken all of it, its memory
+   * goes back to the writer with the credit. */
+  receive(): [PushSource, Promise<Result<undefined>>] {
     this.taken = true;
     let done!: (r: Result<undefined>) => void;
     const result = new Promise<Result<undefined>>((r) => { done = r; });
-    let last: Uint8Array<ArrayBuffer> | null = null;
-    const stream = new ReadableStream<Uint8Array>({
-      pull: async (ctrl) => {
-        // The runtime pulls again once the guest has taken the previous chunk: its memory
-        // goes back to the writer with the credit.
-        if (last) { this.give(last.byteLength, last.buffer); last = null; }
-        while (this.queue.length === 0 && !this.ended && !this.failure && !this.stopped) {
-          this.flush();
-          await new Promise<void>((r) => { this.wake = r; });
-          this.wake = null;
-        }
-        const c = this.queue.shift();
-        if (c) { last = c; ctrl.enqueue(c); return; }
-        this.flush();
-        try { ctrl.close(); } catch { /* cancelled meanwhile */ }
+    let writer: StreamWriter | null = null;
+    let over = false;
+    const stop = (): void => { if (over) return; over = true; this.stop(); done(ok(undefined)); };
+    const pump = (): void => {
+      if (over || !writer) return;
+      const c = this.queue.shift();
+      if (c) {
+        writer.offer(c, (taken) => {
+          if (!taken) { stop(); return; }
+          this.give(c.byteLength, c.buffer);
+          pump();
+        });
+        return;
+      }
+      this.flush();
+      if (this.ended || this.failure || this.stopped) {
+        over = true;
+        writer.close();
         done(this.failure ? err(this.failure) : ok(undefined));
-      },
-      cancel: () => { this.stop(); done(ok(undefined)); },
-    }, { highWaterMark: 0 });
-    return [stream, result];
+        return;
+      }
+      this.wake = () => { this.wake = null; pump(); };
+    };
+    const source = {
+      [pushInto]: (w: StreamWriter) => { writer = w; pump(); },
+      [onDrop]: stop,
+    };
+    return [source as PushSource, result];
   }
 
   /** The peer's worker is gone before its FIN: the receive stream ends in connection-reset. */

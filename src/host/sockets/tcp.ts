@@ -1,7 +1,7 @@
 // wasi:sockets/types@0.3.0, tcp-socket, on the page's loopback network (src/page/network.ts):
 // bind and listen register there (address-in-use, ephemeral ports); connect asks it for the
 // listener, and the connection's bytes then flow over two ports of its own (connection.ts).
-import type { StreamReader } from '../../runtime/index.js';
+import type { PushSource, StreamReader } from '../../runtime/index.js';
 import {
   bindProblem, isSocketAddress, isUnspecified, ipOf, loopbackOf, remoteProblem, socketAddress,
   unspecifiedOf, withPort, type Family, type SocketAddress,
@@ -223,7 +223,7 @@ export function tcpSocketClass(net: Net | null) {
       return this.outbound.send(data);
     }
 
-    receive(): [ReadableStream<Uint8Array> | Uint8Array, Promise<Result<undefined>>] {
+    receive(): [PushSource | Uint8Array, Promise<Result<undefined>>] {
       if (this.state !== 'connected' || !this.inbound || this.inbound.used) {
         return [emptyStream(), Promise.resolve(err('invalid-state'))];
       }
