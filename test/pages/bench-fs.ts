@@ -7,9 +7,9 @@ import * as Comlink from 'comlink';
 import { loadComponent, type ComponentHandle } from '../../src/index.ts';
 import type { FsRawApi } from './bench-fs-raw-worker.ts';
 import type { Figure } from './bench.ts';
+import { median } from './bench-stats.ts';
 
 const workerUrl = '/dist/component-worker.js';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const MIB = 64;
 const CHUNK = 65536;
 const dir = `bench-fs-${Date.now()}`;

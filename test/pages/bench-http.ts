@@ -10,9 +10,9 @@
 import { loadComponent } from '../../src/index.ts';
 import type { RawRequest, RawResponse } from './bench-http-raw-worker.ts';
 import type { Figure } from './bench.ts';
+import { median } from './bench-stats.ts';
 
 const workerUrl = '/dist/component-worker.js';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const MiB = 1 << 20;
 
 /** A plain JS handler in a worker, called as handle.fetch is: Request in, Response out. */

@@ -5,9 +5,9 @@ import * as Comlink from 'comlink';
 import { loadComponent, type ComponentHandle } from '../../src/index.ts';
 import type { KvRawApi } from './bench-kv-raw-worker.ts';
 import type { Figure } from './bench.ts';
+import { median } from './bench-stats.ts';
 
 const workerUrl = '/dist/component-worker.js';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const run = Date.now();
 const rawWorker = (database: string) => {
   const w = new Worker(new URL('./bench-kv-raw-worker.ts', import.meta.url), { type: 'module' });

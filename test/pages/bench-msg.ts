@@ -7,9 +7,9 @@ import * as Comlink from 'comlink';
 import { loadComponent } from '../../src/index.ts';
 import type { MsgRawApi } from './bench-msg-raw-worker.ts';
 import type { Figure } from './bench.ts';
+import { median } from './bench-stats.ts';
 
 const workerUrl = '/dist/component-worker.js';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rawWorker = () => {
   const w = new Worker(new URL('./bench-msg-raw-worker.ts', import.meta.url), { type: 'module' });
   return { w, api: Comlink.wrap<MsgRawApi>(w) };

@@ -10,7 +10,7 @@ import { loadComponent } from '../../src/index.ts';
 import type { SockRawApi } from './bench-sock-raw-worker.ts';
 import type { RawApi } from './bench-raw-worker.ts';
 import type { Figure } from './bench.ts';
-import { median, rounds } from './bench-streams.ts';
+import { median, rounds } from './bench-stats.ts';
 
 const workerUrl = '/dist/component-worker.js';
 const MiB = 1 << 20;

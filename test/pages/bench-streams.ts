@@ -5,10 +5,10 @@ import { loadComponent, type ComponentHandle } from '../../src/index.ts';
 import { chunkFor, DEFAULT_STREAM_WINDOW } from '../../src/channel/ends.ts';
 import type { RawApi } from './bench-raw-worker.ts';
 import type { Figure } from './bench.ts';
+import { median, rounds } from './bench-stats.ts';
 
 const MiB = 1024 * 1024;
 const workerUrl = '/dist/component-worker.js';
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 const rawWorker = () => {
   const w = new Worker(new URL('./bench-raw-worker.ts', import.meta.url), { type: 'module' });
@@ -17,15 +17,6 @@ const rawWorker = () => {
 type Fn = (...a: unknown[]) => Promise<unknown>;
 const fn = (h: ComponentHandle, name: string) => h.exports[name] as Fn;
 
-/** Ours and raw taking turns: four warm-up rounds, then eleven measured (their medians are
- * the figure: on 2 cores a round of either side can take twice its median, and five rounds
- * let one or two of those move a ratio by a third). */
-export async function rounds(ours: () => Promise<number>, raw: () => Promise<number>, n = 11): Promise<{ o: number[]; b: number[] }> {
-  for (let i = 0; i < 4; i++) { await ours(); await raw(); }
-  const o: number[] = []; const b: number[] = [];
-  for (let i = 0; i < n; i++) { o.push(await ours()); b.push(await raw()); }
-  return { o, b };
-}
 
 function figure(name: string, total: number, { o, b }: { o: number[]; b: number[] }): Figure {
   const ours = mbps(total, median(o));

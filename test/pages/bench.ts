@@ -10,6 +10,7 @@ import { STREAM_FIGURES } from './bench-streams.ts';
 import { FS_FIGURES } from './bench-fs.ts';
 import { SOCK_FIGURES } from './bench-sock.ts';
 import { HTTP_FIGURES } from './bench-http.ts';
+import { median } from './bench-stats.ts';
 
 export interface Figure { name: string; value: number; unit: string; baseline: number; ratio: number; note?: string }
 
@@ -20,7 +21,6 @@ const rawWorker = () => {
   const w = new Worker(new URL('./bench-raw-worker.ts', import.meta.url), { type: 'module' });
   return { w, api: Comlink.wrap<RawApi>(w) };
 };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** stdout-throughput: 64 MiB of a component's stdout reaching a borrow() callback on the page
  * (the buffers go back to the worker), against a worker posting 64 MiB of transferred 64 KiB
