@@ -13,6 +13,7 @@ import {
   unspecifiedOf, withPort, type SocketAddress,
 } from '../host/sockets/address.js';
 import { Inbound, Outbound } from '../host/sockets/connection.js';
+import { Net, wire } from '../host/sockets/net.js';
 
 /** A TCP connection the page made to a component's listener (LoopbackNetwork.connect). */
 export interface PageConnection {
@@ -75,31 +76,9 @@ export class LoopbackNetwork {
     if (other !== link) other.port.postMessage({ type: 'peer-gone', conn: id } satisfies NetMessage);
   }
 
-  /** The page itself as a peer on the network (LoopbackNetwork.connect), and its replies. */
-  private page: {
-    link: Link; replies: Map<number, (m: Extract<NetMessage, { type: 'reply' }>) => void>;
-    /** What resets each of the page's connections, by connection id (peer-gone). */
-    resets: Map<number, () => void>;
-  } | null = null;
-  private pageIds = 1;
-
-  private ask(m: NetRequest & { id: number }): Promise<Extract<NetMessage, { type: 'reply' }>> {
-    if (!this.page) {
-      const ch = new MessageChannel();
-      const page = { link: { port: ch.port1 }, replies: new Map(), resets: new Map<number, () => void>() };
-      ch.port2.onmessage = (e: MessageEvent<NetMessage>) => {
-        const x = e.data;
-        if (x.type === 'reply') page.replies.get(x.id)?.(x);
-        else if (x.type === 'peer-gone') { page.resets.get(x.conn)?.(); page.resets.delete(x.conn); }
-      };
-      this.page = page;
-    }
-    const page = this.page;
-    return new Promise((r) => {
-      page.replies.set(m.id, (x) => { page.replies.delete(m.id); r(x); });
-      this.handle(page.link, m);
-    });
-  }
+  /** The page's own end of the network (LoopbackNetwork.connect), made at its first
+   * connection: a worker's end (host/sockets/net.ts) on a port attached as a worker's is. */
+  private pageNet: Net | null = null;
 
   /** Connect from the page to a component listening at host:port (an IP literal on loopback,
    * or `localhost`); rejects with the wasi:sockets error-code as its message
@@ -107,19 +86,21 @@ export class LoopbackNetwork {
   async connect(host: string, port: number): Promise<PageConnection> {
     const ip = host === 'localhost' ? loopbackOf('ipv4') : parseIp(host);
     if (!ip || !Number.isInteger(port) || port <= 0 || port > 0xffff) throw new TypeError(`not an address on the loopback network: ${host}:${port}`);
-    const id = () => this.pageIds++;
-    const bound = await this.ask({ op: 'bind', id: id(), proto: 'tcp', address: socketAddress(loopbackOf(ip.tag), 0) as NetAddress, sid: 0 });
-    if (bound.err) throw new Error(bound.err);
+    const net = this.pageNet ??= this.pageEnd();
+    const bound = await net.request({ op: 'bind', proto: 'tcp', address: wire(socketAddress(loopbackOf(ip.tag), 0)), sid: 0 });
+    if ('err' in bound) throw new Error(bound.err);
     const from = bound.ok as NetAddress;
-    const unbind = () => this.handle(this.page!.link, { op: 'unbind', proto: 'tcp', address: from });
+    const unbind = () => net.post({ op: 'unbind', proto: 'tcp', address: from });
     const there = new MessageChannel();
     const back = new MessageChannel();
-    const r = await this.ask({ op: 'connect', id: id(), from, to: socketAddress(ip, port) as NetAddress, ports: [there.port2, back.port1] });
-    if (r.err) { unbind(); throw new Error(r.err); }
+    const ports: [MessagePort, MessagePort] = [there.port2, back.port1];
+    const r = await net.request({ op: 'connect', from, to: wire(socketAddress(ip, port)), ports }, ports);
+    if ('err' in r) { unbind(); throw new Error(r.err); }
     const out = new Outbound(there.port1);
     const inb = new Inbound(back.port2);
     const conn = r.conn ?? 0;
-    this.page!.resets.set(conn, () => { inb.fail(); out.fail(); });
+    // Reset (the component refused it, or its worker ended): reads reject, writes fail.
+    net.watch(conn, () => { inb.fail(); out.fail(); });
     return {
       write: async (bytes) => out.write(bytes.slice()),
       end: () => out.shutdown(),
@@ -129,8 +110,14 @@ export class LoopbackNetwork {
         if (b === null && inb.error) throw new Error(inb.error);
         return b;
       },
-      close: () => { out.shutdown(); inb.stop(); unbind(); this.page?.resets.delete(conn); },
+      close: () => { out.shutdown(); inb.stop(); unbind(); net.forget(conn); },
     };
+  }
+
+  private pageEnd(): Net {
+    const ch = new MessageChannel();
+    this.attach(ch.port1);
+    return new Net(ch.port2);
   }
 
   private reply(link: Link, id: number, r: { ok?: NetAddress | null; err?: string; conn?: number }): void {
