@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { chromiumPath, launchBrowser, startServer } from '../../scripts/lib/browser.mjs';
+import { chromiumArgs, chromiumPath, launchBrowser, startServer } from '../../scripts/lib/browser.mjs';
 
 let server, url, browser, context, page;
 before(async () => {
@@ -431,7 +431,7 @@ test('a value whose set returned survives terminating the worker at once and rel
   const dir = mkdtempSync(join(tmpdir(), 'wasip3-kv-'));
   const persistent = await chromium.launchPersistentContext(dir, {
     executablePath: chromiumPath(), headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--js-flags=--experimental-wasm-jspi'],
+    args: chromiumArgs,
   });
   try {
     const database = fresh('durable');
