@@ -5,10 +5,10 @@
 // carries one value. The page only introduces ports: once a port reaches the worker that reads
 // it, chunks go from writer to reader directly.
 //
-// A thread that ends (a terminated worker) sends nothing more, so each side holds a Web Lock
-// while its end lives and names it to the other side ('watch'); a terminated worker's locks are
-// released, and the other side, finding the lock free while the stream is still open, fails it
-// with a message that says so.
+// A thread that ends (a terminated worker) sends nothing more, so each thread holds a Web Lock
+// for as long as it lives and each end names it to the other side ('watch'); a terminated
+// worker's lock is released, and the other side, finding it free while the stream is still
+// open, fails the stream with a message that says so.
 import type { ByteMessage, CreditMessage, EndWire, FutureMessage, StreamStats } from './protocol.js';
 import { Credit, PortWriter, type ByteWriter } from './byte-port.js';
 import { RingReader, RingWriter } from './sab-ring.js';
@@ -39,45 +39,54 @@ export function isWire(v: unknown): v is EndWire {
 // ---- Web Locks: is the other side's thread still there?
 
 const locks: LockManager | undefined = (globalThis as { navigator?: Navigator }).navigator?.locks;
-const lockPrefix = `wasip3-web-end:${Math.random().toString(36).slice(2)}${Date.now().toString(36)}:`;
-let lockSeq = 0;
+let held: string | null = null;
 
-export interface HeldLock { name: string; ready: Promise<void>; release(): void }
-
-/** Hold a new lock until release(); ready once it is held (at once without Web Locks). */
-export function holdLock(): HeldLock {
-  const name = lockPrefix + lockSeq++;
-  let release!: () => void;
-  const held = new Promise<void>((r) => { release = r; });
+/** The name of the lock this thread holds for as long as it lives (requested at the first
+ * call): every end this thread holds names it, so the other side learns when the thread ends.
+ * One per thread, not one per end: a lock request (and the abort of a watch) costs a round trip
+ * to the browser's lock manager, which a stream would pay at its start and at its end. */
+export function threadLock(): string {
+  if (held !== null) return held;
+  held = `wasip3-web-thread:${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
   // Named to the other side at once (a worker may end before the grant comes): a watcher that
   // gets the lock first sees this request pending and watches again (watchLock).
-  if (locks) void locks.request(name, () => held).catch(() => {});
-  return { name, ready: Promise.resolve(), release };
+  if (locks) void locks.request(held, () => new Promise<never>(() => {})).catch(() => {});
+  return held;
 }
+
+interface Watcher { isDone: () => boolean; onGone: () => void }
+/** Per watched lock, who is told when it comes free: one pending request for each other
+ * thread, however many of its ends this thread holds. */
+const watched = new Map<string, Set<Watcher>>();
 
 /** Call onGone if the lock comes free while isDone() is false (after a grace period for messages
  * still on their way). Returns a function that stops watching. */
 export function watchLock(name: string, isDone: () => boolean, onGone: () => void): () => void {
   if (!locks) return () => {};
-  const ac = new AbortController();
-  let stopped = false;
-  // Granted: the holder is gone, or its own request has not reached the lock manager yet. Let
-  // the lock go, and look again after the grace period: free then, the holder is gone.
-  const watch = (): void => {
-    void locks.request(name, { signal: ac.signal }, () => {}).then(() => {
-      if (stopped) return;
-      setTimeout(() => {
-        if (stopped || isDone()) return;
-        void locks.request(name, { ifAvailable: true }, (lock) => lock !== null).then((free: unknown) => {
-          if (stopped || isDone()) return;
-          if (free) onGone();
-          else watch();
-        }, () => {});
-      }, GRACE_MS);
-    }, () => {});
-  };
-  watch();
-  return () => { stopped = true; ac.abort(); };
+  const w: Watcher = { isDone, onGone };
+  let set = watched.get(name);
+  if (!set) {
+    watched.set(name, set = new Set());
+    watchFree(locks, name);
+  }
+  set.add(w);
+  return () => { watched.get(name)?.delete(w); };
+}
+
+/** Granted: the holder is gone, or its own request has not reached the lock manager yet. Let
+ * the lock go, and look again after the grace period: free then, the holder is gone. */
+function watchFree(locks: LockManager, name: string): void {
+  void locks.request(name, () => {}).then(() => {
+    setTimeout(() => {
+      const set = watched.get(name);
+      if (!set) return;
+      void locks.request(name, { ifAvailable: true }, (lock) => lock !== null).then((free: unknown) => {
+        if (!free) { watchFree(locks, name); return; }
+        watched.delete(name);
+        for (const w of set) if (!w.isDone()) w.onGone();
+      }, () => {});
+    }, GRACE_MS);
+  }, () => {});
 }
 
 // ---- Finding ends inside values (records, results, options, lists, tuples, maps)
@@ -127,7 +136,6 @@ export class EndWriter {
   readonly wire: StreamWire;
   readonly writer: ByteWriter;
   readonly stats: StreamStats;
-  private readonly lock = holdLock();
   private stopWatch: () => void = () => {};
 
   /** With `ring`, a bytes stream's bytes go through a shared ring (sab-ring.ts): only for a
@@ -147,7 +155,7 @@ export class EndWriter {
     this.stats = { written: 0, read: 0, peakUnread: 0, messages: 0, window: units, chunk, ring: this.wire.ring !== undefined, done: false, finishedAt: null };
     tracked.push({ stats: this.stats, writer: this.writer });
     if (tracked.length > 64) tracked.shift();
-    void this.lock.ready.then(() => { if (!this.stats.done) this.writer.watch(this.lock.name); });
+    this.writer.watch(threadLock());
     this.writer.onWatch = (name) => {
       this.stopWatch = watchLock(name, () => this.stats.done, () => this.writer.cancel());
     };
@@ -186,7 +194,6 @@ export class EndWriter {
     this.stats.finishedAt = Date.now();
     if (error === undefined) this.writer.close();
     else this.writer.error(error);
-    this.lock.release();
     this.stopWatch();
   }
 }
@@ -203,7 +210,6 @@ export class EndReader {
   private wake: (() => void) | null = null;
   private credit: Credit | null = null;
   private ring: RingReader | null = null;
-  private lock: HeldLock | null = null;
   private stopWatch: () => void = () => {};
   started = false;
 
@@ -229,12 +235,8 @@ export class EndReader {
       }
       this.wake?.();
     };
-    const lock = this.lock = holdLock();
-    void lock.ready.then(() => {
-      if (this.closed) return;
-      const m: CreditMessage = { type: 'watch', lock: lock.name };
-      port.postMessage(m);
-    });
+    const m: CreditMessage = { type: 'watch', lock: threadLock() };
+    port.postMessage(m);
   }
 
   /** The next chunk or batch, or null at the end; throws the stream's failure. Give credit for
@@ -308,7 +310,6 @@ export class EndReader {
     this.credit?.flush();
     this.ring?.release();
     this.wire.port.close();
-    this.lock?.release();
     this.stopWatch();
     this.wake?.();
   }
@@ -327,16 +328,15 @@ export function sendFuture(value: PromiseLike<unknown>, encode: (v: unknown, tra
 /** Send a future's value on `port` (the writer's end of a future's channel). */
 export function futureWriter(port: MessagePort, value: PromiseLike<unknown>, encode: (v: unknown, transfer: Transferable[]) => unknown, onCancel: () => void): void {
   let done = false;
-  const lock = holdLock();
   let stopWatch: () => void = () => {};
-  const end = () => { done = true; lock.release(); stopWatch(); };
+  const end = () => { done = true; stopWatch(); };
   port.onmessage = (e: MessageEvent<FutureMessage>) => {
     const m = e.data;
     if (m.type === 'cancel') { if (!done) { end(); onCancel(); port.close(); } } else if (m.type === 'watch') {
       stopWatch = watchLock(m.lock, () => done, () => { end(); onCancel(); port.close(); });
     }
   };
-  void lock.ready.then(() => { if (!done) port.postMessage({ type: 'watch', lock: lock.name } satisfies FutureMessage); });
+  port.postMessage({ type: 'watch', lock: threadLock() } satisfies FutureMessage);
   value.then((v) => {
     if (done) return;
     const transfer: Transferable[] = [];
@@ -354,7 +354,7 @@ export function futureWriter(port: MessagePort, value: PromiseLike<unknown>, enc
 export class FutureEnd {
   private promise: Promise<unknown> | null = null;
   private settled = false;
-  private lock: HeldLock | null = null;
+  private stopWatch: () => void = () => {};
   constructor(readonly wire: FutureWire, private readonly decode: (v: unknown) => unknown) {}
 
   get started(): boolean { return this.promise !== null; }
@@ -363,17 +363,15 @@ export class FutureEnd {
     if (this.promise) return this.promise;
     const port = this.wire.port;
     this.promise = new Promise<unknown>((resolve, reject) => {
-      let stopWatch: () => void = () => {};
-      const settle = () => { this.settled = true; this.lock?.release(); stopWatch(); port.close(); };
+      const settle = () => { this.settled = true; this.stopWatch(); port.close(); };
       port.onmessage = (e: MessageEvent<FutureMessage>) => {
         const m = e.data;
         if (m.type === 'value') { settle(); resolve(this.decode(m.value)); } else if (m.type === 'error') { settle(); reject(new Error(m.message)); } else if (m.type === 'watch') {
-          stopWatch = watchLock(m.lock, () => this.settled, () => { settle(); reject(new Error(FUTURE_WRITER_GONE)); });
+          this.stopWatch = watchLock(m.lock, () => this.settled, () => { settle(); reject(new Error(FUTURE_WRITER_GONE)); });
         }
       };
     });
-    const lock = this.lock = holdLock();
-    void lock.ready.then(() => { if (!this.settled) port.postMessage({ type: 'watch', lock: lock.name } satisfies FutureMessage); });
+    port.postMessage({ type: 'watch', lock: threadLock() } satisfies FutureMessage);
     return this.promise;
   }
 
@@ -382,7 +380,7 @@ export class FutureEnd {
     if (this.settled) return;
     this.settled = true;
     this.wire.port.postMessage({ type: 'cancel' } satisfies FutureMessage);
-    this.lock?.release();
+    this.stopWatch();
     this.wire.port.close();
   }
 }

@@ -6,7 +6,7 @@
 // thread. The serving thread holds a Web Lock for as long as it lives; a caller that finds it
 // free (the worker was terminated, or trapped and was ended) fails what is pending or streaming.
 import { receiveBody, sendBody, type BodyReader, type PortWriter } from './byte-port.js';
-import { holdLock, watchLock, type HeldLock } from './ends.js';
+import { threadLock, watchLock } from './ends.js';
 import type { HandlerCall, HandlerReply, HttpRequestWire, HttpResponseWire, WireError } from './protocol.js';
 
 /** A request or response as either side holds it: the body a byte stream. */
@@ -21,14 +21,10 @@ export class HandlerGone extends Error {
   }
 }
 
-/** This thread's lock, held until it ends (one for every port it serves). */
-let serving: HeldLock | null = null;
-
 /** Answer the requests that come on `port` with `serve`. A failure's reply carries its
  * message and, with `wireError`, the error itself as the page's calls receive it. */
 export function serveHandlerPort(port: MessagePort, serve: (req: HandlerRequest) => Promise<HandlerResponse>, wireError?: (e: unknown) => WireError): void {
-  serving ??= holdLock();
-  port.postMessage({ type: 'watch', lock: serving.name } satisfies HandlerReply);
+  port.postMessage({ type: 'watch', lock: threadLock() } satisfies HandlerReply);
   port.onmessage = async (e: MessageEvent<HandlerCall>) => {
     const m = e.data;
     if (m?.type !== 'request') return;

@@ -110,7 +110,7 @@ class Pipe {
   private pending = false;
   private lastCopy = -Infinity;
   private lastFull = false;
-  private flushQueued = false;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly chunkSize: number;
 
   constructor(
@@ -158,19 +158,19 @@ class Pipe {
     this.lastCopy = now;
     if (!(burst && n >= BULK && this.chunk.remain() >= n)) return false;
     this.options.holds?.add(this.flushNow);
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      // A task, not a microtask: those also run while the store resumes the guest.
-      setTimeout(() => this.flush(), 0);
-    }
+    // A task, not a microtask: those also run while the store resumes the guest.
+    this.flushTimer ??= setTimeout(this.flushNow, 0);
     return true;
   }
 
   private readonly flushNow = (): void => { this.flush(); };
+  private stopTimer(): void {
+    if (this.flushTimer !== null) { clearTimeout(this.flushTimer); this.flushTimer = null; }
+  }
 
   /** Send the open chunk now, ending its read first. */
   private flush(): void {
-    this.flushQueued = false;
+    this.stopTimer();
     this.options.holds?.delete(this.flushNow);
     if (!this.chunk || this.chunk.progress === 0 || this.reader.ended) return;
     if (this.pending) {
@@ -183,6 +183,8 @@ class Pipe {
 
   private send(ended: boolean): void {
     this.options.holds?.delete(this.flushNow);
+    // The chunk goes out now: its flush would have nothing left to do.
+    this.stopTimer();
     const chunk = this.chunk!;
     this.chunk = null;
     this.lastFull = chunk.remain() < BULK;
