@@ -6,7 +6,7 @@ import { BORROWED_OWN, ResourceHandle, checkResourceHandle } from './abi/resourc
 import { releaseHostResource } from './abi/host-resources.js';
 import { asTrap, trap, trapIf } from './errors.js';
 import { coreFuncOf, liftFunc, lowerFunc, type CoreFunc } from './canon.js';
-import type { ComponentInstance, Options, Thread } from './concurrency/store.js';
+import { yielded, type ComponentInstance, type Options, type Thread } from './concurrency/store.js';
 import { EventCode, Subtask, Waitable, WaitableSet, type EventTuple } from './concurrency/waitables.js';
 import {
   BLOCKED, CopyEnd, CopyResult, CopyState, GuestBuffer, ReadableFutureEnd, ReadableStreamEnd,
@@ -27,7 +27,9 @@ function blocking(f: (...args: never[]) => unknown, mayBlock = true): CoreFunc {
   const call = (...a: unknown[]): unknown => {
     try {
       const r = (f as (...a: unknown[]) => unknown)(...a);
-      return r instanceof Promise ? r.catch((e: unknown) => { throw asTrap(e); }) : r;
+      if (!(r instanceof Promise)) return r;
+      yielded(); // the guest suspends
+      return r.catch((e: unknown) => { throw asTrap(e); });
     } catch (e) {
       throw asTrap(e);
     }

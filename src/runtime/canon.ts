@@ -6,7 +6,7 @@ import { LiftLowerContext } from './abi/context.js';
 import { CoreValueIter, liftFlatValues, lowerFlatValues } from './abi/values.js';
 import { Trap, asTrap, trap, trapIf } from './errors.js';
 import {
-  ComponentInstance, Task, Thread, type FuncInst, type OnCancel, type OnResolve, type OnStart, type Options,
+  ComponentInstance, Task, Thread, yielded, type FuncInst, type OnCancel, type OnResolve, type OnStart, type Options,
 } from './concurrency/store.js';
 import { EventCode, Subtask, SubtaskState, WaitableSet, type EventTuple } from './concurrency/waitables.js';
 import {
@@ -291,6 +291,7 @@ export function liftInline(callee: CoreFunc, ft: FuncType, opts: Options, inst: 
       task.threads.length = 0;
       store.current = null;
       inst.leaveTo(null);
+      yielded(); // the call returns
     }
   };
 }
@@ -373,8 +374,10 @@ export function lowerFunc(callee: FuncInst, ft: FuncType, opts: Options, inst: C
   const call = (...a: unknown[]): unknown => {
     try {
       const r = impl(...a);
-      if (r instanceof Promise && plain) brokenPromise(callee as HostFuncInst);
-      return r instanceof Promise ? r.catch((e: unknown) => { throw asTrap(e); }) : r;
+      if (!(r instanceof Promise)) return r;
+      if (plain) brokenPromise(callee as HostFuncInst);
+      yielded(); // the guest suspends
+      return r.catch((e: unknown) => { throw asTrap(e); });
     } catch (e) {
       throw asTrap(e);
     }

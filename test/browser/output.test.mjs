@@ -147,6 +147,23 @@ test('lines reach the page while the component computes without waiting', async 
   assert.equal(r.early, 'first line\nsecond line\nthird line\n', 'what reached the page while the component computed');
 });
 
+test('bulk output reaches the page while the component waits in a host call', async () => {
+  const r = await inPage(async () => {
+    const { loadComponent } = await import('/src/index.ts');
+    const chunks = [];
+    const h = await loadComponent('/test/fixtures/build/bulk-then-wait.wasm', { stdout: (c) => chunks.push([performance.now(), c.byteLength]) });
+    const { exitCode } = await h.run();
+    const end = performance.now();
+    h.terminate();
+    const total = chunks.reduce((n, [, b]) => n + b, 0);
+    const early = chunks.filter(([t]) => end - t >= 1000).reduce((n, [, b]) => n + b, 0);
+    return { exitCode, total, early };
+  });
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.total, (128 << 10) + 6);
+  assert.equal(r.early, 128 << 10, 'bytes that reached the page at least 1 s before the component ended (it waits 1.5 s after writing them)');
+});
+
 test('stdin given as bytes leaves the caller its bytes', async () => {
   const r = await inPage(async () => {
     const { loadComponent } = await import('/src/index.ts');

@@ -6,7 +6,7 @@ import { TYPED } from '../abi/values.js';
 import {
   CopyResult, SharedFuture, SharedStream, type Chunk, type ReadableBuffer, type WritableBuffer,
 } from './streams.js';
-import type { Store } from './store.js';
+import { holdUntilYield, releaseHold, type Store } from './store.js';
 
 /** A host-side buffer that collects what a guest writes. Bytes go straight into `into` when the
  * host lends one (number types only), else into new memory. */
@@ -101,8 +101,8 @@ const BURST_MS = 1;
  * out at once). A bulk write (at least BULK elements) that comes hard on the heels of another,
  * or after a chunk that went out full, leaves the chunk open for the next write while it has
  * room: fewer, larger chunks cross to the page. An open chunk goes out when it is full, when a
- * small write follows, or in the event loop's next task: once the guest waits, since a guest
- * that runs gives the event loop no turn. */
+ * small write follows, or once the guest stops running: it blocks, suspends in a host call, or
+ * its call returns (store.ts yielded()). */
 class Pipe {
   private chunk: HostWritableBuffer | null = null;
   /** Ends the pending read after a copy into it: set while one is open. */
@@ -110,7 +110,6 @@ class Pipe {
   private pending = false;
   private lastCopy = -Infinity;
   private lastFull = false;
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly chunkSize: number;
 
   constructor(
@@ -158,19 +157,15 @@ class Pipe {
     this.lastCopy = now;
     if (!(burst && n >= BULK && this.chunk.remain() >= n)) return false;
     this.options.holds?.add(this.flushNow);
-    // A task, not a microtask: those also run while the store resumes the guest.
-    this.flushTimer ??= setTimeout(this.flushNow, 0);
+    holdUntilYield(this.flushNow);
     return true;
   }
 
   private readonly flushNow = (): void => { this.flush(); };
-  private stopTimer(): void {
-    if (this.flushTimer !== null) { clearTimeout(this.flushTimer); this.flushTimer = null; }
-  }
 
   /** Send the open chunk now, ending its read first. */
   private flush(): void {
-    this.stopTimer();
+    releaseHold(this.flushNow);
     this.options.holds?.delete(this.flushNow);
     if (!this.chunk || this.chunk.progress === 0 || this.reader.ended) return;
     if (this.pending) {
@@ -183,8 +178,7 @@ class Pipe {
 
   private send(ended: boolean): void {
     this.options.holds?.delete(this.flushNow);
-    // The chunk goes out now: its flush would have nothing left to do.
-    this.stopTimer();
+    releaseHold(this.flushNow);
     const chunk = this.chunk!;
     this.chunk = null;
     this.lastFull = chunk.remain() < BULK;

@@ -72,6 +72,31 @@ export class ComponentInstance {
 /** A call from the host into a component, waiting for its result. */
 interface PendingCall { reject: (e: unknown) => void }
 
+// Bytes a guest wrote that the host holds back for more (a coalescing pipe's open chunk,
+// host-ends.ts) go out once the guest stops running: when it blocks, suspends in a host call,
+// or its call returns (every place that gives control away calls yielded()). A timer would do
+// it too, but arming one costs more than a chunk's copy, and a burst of writes arms one each.
+const heldBack = new Set<() => void>();
+let drainQueued = false;
+const drain = (): void => {
+  drainQueued = false;
+  const fs = [...heldBack];
+  heldBack.clear();
+  for (const f of fs) f();
+};
+
+/** Run `flush` once the running guest next stops running (see yielded()). */
+export function holdUntilYield(flush: () => void): void { heldBack.add(flush); }
+/** `flush` is no longer needed (what it would send went out). */
+export function releaseHold(flush: () => void): void { heldBack.delete(flush); }
+/** The running guest stops here: what it held back goes out once its stack has unwound (in a
+ * microtask, never inside the builtin or host call that it is in). */
+export function yielded(): void {
+  if (heldBack.size === 0 || drainQueued) return;
+  drainQueued = true;
+  queueMicrotask(drain);
+}
+
 const u32 = prim('u32');
 const REALLOC_FT: FuncType = { k: 'func', async: false, params: ['old', 'old-size', 'align', 'new-size'].map((name) => ({ name, t: u32 })), result: u32 };
 const REALLOC_OPTS: Options = { stringEncoding: 'utf8', memory: null, realloc: null, postReturn: null, async: false, callback: null };
@@ -148,6 +173,7 @@ export class Store {
       this.fail(asTrap(e));
     } finally {
       this.pumping = false;
+      yielded(); // every thread waits, or the store trapped
     }
     if (this.detectDeadlock && !this.trapped && this.calls.size > 0 && this.hostPending === 0 && !this.nextReady()) {
       this.fail(new Trap('wasm trap: deadlock detected: event loop cannot make further progress'));
