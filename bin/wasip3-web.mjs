@@ -14,6 +14,7 @@
 import { createServer } from 'node:http';
 import { httpRoutes, inheritNetwork, serveHttp } from './http.mjs';
 import { inheritSockets, socketsSettled } from './sockets.mjs';
+import { chromiumArgs } from './chromium.mjs';
 import { readFileSync, existsSync, statSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, join, resolve } from 'node:path';
@@ -184,11 +185,7 @@ const browser = await chromium.launch({
   executablePath: chromiumPath, headless: true,
   // serve stops on SIGINT and SIGTERM itself, once the requests in flight are answered.
   ...(command === 'serve' ? { handleSIGINT: false, handleSIGTERM: false } : {}),
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync',
-    // Headless never shows the omnibox's WebUI popups, whose renderer would take both cores of
-    // a small machine for the run's first seconds.
-    '--disable-features=PreloadTopChromeWebUI,WebUIOmniboxPopup,WebUIOmniboxAimPopup'],
+  args: chromiumArgs,
 });
 let code = 1;
 try {

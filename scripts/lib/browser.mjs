@@ -2,6 +2,7 @@
 // headless Debian Chromium driven by playwright-core.
 import { createServer } from 'vite';
 import { chromium } from 'playwright-core';
+import { chromiumArgs as cliChromiumArgs } from '../../bin/chromium.mjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,14 +18,8 @@ export function chromiumPath() {
   return p;
 }
 
-/** The flags this closed network needs, for every Chromium the tests launch. */
-export const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--js-flags=--experimental-wasm-jspi',
-  // The omnibox's WebUI popups: headless never shows them, yet their renderer starts with the
-  // browser and takes both cores of a small machine for its first 2-3 s, when a test or a
-  // benchmark's first rounds run (Playwright merges this with its own list).
-  '--disable-features=PreloadTopChromeWebUI,WebUIOmniboxPopup,WebUIOmniboxAimPopup'];
+/** The flags every Chromium the tests launch: the CLI's (bin/chromium.mjs), and JSPI. */
+export const chromiumArgs = [...cliChromiumArgs, '--js-flags=--experimental-wasm-jspi'];
 
 /** Launch headless Chromium with those flags. */
 export async function launchBrowser() {
