@@ -162,11 +162,15 @@ class Pipe {
   }
 
   private readonly flushNow = (): void => { this.flush(); };
+  /** The open chunk went out (or has nothing to send): nobody need flush it. */
+  private unhold(): void {
+    this.options.holds?.delete(this.flushNow);
+    releaseHold(this.flushNow);
+  }
 
   /** Send the open chunk now, ending its read first. */
   private flush(): void {
-    releaseHold(this.flushNow);
-    this.options.holds?.delete(this.flushNow);
+    this.unhold();
     if (!this.chunk || this.chunk.progress === 0 || this.reader.ended) return;
     if (this.pending) {
       this.pending = false;
@@ -177,8 +181,7 @@ class Pipe {
   }
 
   private send(ended: boolean): void {
-    this.options.holds?.delete(this.flushNow);
-    releaseHold(this.flushNow);
+    this.unhold();
     const chunk = this.chunk!;
     this.chunk = null;
     this.lastFull = chunk.remain() < BULK;
