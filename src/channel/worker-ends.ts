@@ -59,7 +59,9 @@ function sendStream(r: StreamReader): EndWire {
     const room = w.whenRoom(w.chunkSize);
     return room === true ? undefined : room;
   };
-  void r.pipe((chunk) => {
+  // Reading starts once the message carrying the wire is posted (encode's callers post at
+  // once): the first read copies into a new buffer, whose first touch would hold the reply.
+  queueMicrotask(() => void r.pipe((chunk) => {
     let ok: boolean | Promise<boolean>;
     if (bytes) ok = end.writeBytes(chunk as Uint8Array, true);
     else {
@@ -68,7 +70,7 @@ function sendStream(r: StreamReader): EndWire {
     }
     return ok instanceof Promise ? ok.then(sent) : sent(ok);
   }, bytes ? { chunkSize: w.chunkSize, buffer: () => w.buffer(), coalesce: true } : { chunkSize: VALUE_BATCH })
-    .then(() => end.finish(), (e: unknown) => end.finish(e === STOP ? undefined : e instanceof Error ? e.message : String(e)));
+    .then(() => end.finish(), (e: unknown) => end.finish(e === STOP ? undefined : e instanceof Error ? e.message : String(e))));
   return end.wire;
 }
 
