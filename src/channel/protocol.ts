@@ -166,8 +166,9 @@ export type ServiceWorkerMessage =
 // The loopback network of a page (src/page/network.ts) and a component's sockets
 // (src/host/sockets/net.ts), on the MessagePort a load request carries (LoadRequest.network).
 // Addresses are wasi:sockets `ip-socket-address` values (jco's mapping). Only introductions
-// and datagrams cross here: a TCP connection's bytes flow over its own two ports, worker to
-// worker, each a byte port (ByteMessage one way, CreditMessage and SocketAck the other).
+// and datagrams cross here: a TCP connection's bytes flow over its own port, worker to worker,
+// a byte port each way (ByteMessage for the bytes a side sends, CreditMessage and SocketAck for
+// its answers to the other's: host/sockets/connection.ts).
 
 /** A wasi:sockets ip-socket-address as it crosses. */
 export type NetAddress =
@@ -181,8 +182,8 @@ export type NetIp = { tag: 'ipv4'; val: number[] } | { tag: 'ipv6'; val: number[
  * - bind: take `address` (port 0: an ephemeral one) for socket `sid`; replies the bound address.
  * - unbind: give a bound address back (the socket was dropped or failed to connect).
  * - listen: the socket bound at `address` accepts connections (its worker hears `accept`).
- * - connect: from the bound `from` to `to`; `ports` are the connection's two directions
- *   (connector to acceptor, then acceptor to connector), handed to the listener's worker.
+ * - connect: from the bound `from` to `to`; `port` is the connection's other end (both
+ *   directions), handed to the listener's worker.
  *   `from` is null for an unbound socket on the host's network (the host picks the local
  *   address); the reply's `ok` is the local address the connection has.
  * - datagram: a UDP payload from the bound `from` to `to` (dropped if nobody is bound there).
@@ -194,18 +195,18 @@ export type NetRequest =
   | { op: 'bind'; id: number; proto: 'tcp' | 'udp'; address: NetAddress; sid: number }
   | { op: 'unbind'; proto: 'tcp' | 'udp'; address: NetAddress }
   | { op: 'listen'; id: number; address: NetAddress }
-  | { op: 'connect'; id: number; from: NetAddress | null; to: NetAddress; ports: [MessagePort, MessagePort] }
+  | { op: 'connect'; id: number; from: NetAddress | null; to: NetAddress; port: MessagePort }
   | { op: 'datagram'; from: NetAddress; to: NetAddress; data: ArrayBuffer; length: number }
   | { op: 'closed'; conn: number; refused?: true }
   | { op: 'lookup'; id: number; name: string };
 
 /** Network to worker: a request's answer (`ok`, or a wasi:sockets error-code name), or news
  * for one of its sockets: an inbound connection for listener `sid` (its local and remote
- * addresses, and its ports: inbound then outbound), or a datagram for UDP socket `sid`, or
+ * addresses, and its port), or a datagram for UDP socket `sid`, or
  * the end of the worker at the other end of connection `conn` (connect's reply names it). */
 export type NetMessage =
   | { type: 'reply'; id: number; ok?: NetAddress | null; err?: string; conn?: number; addresses?: NetIp[] }
-  | { type: 'accept'; sid: number; conn: number; local: NetAddress; remote: NetAddress; ports: [MessagePort, MessagePort] }
+  | { type: 'accept'; sid: number; conn: number; local: NetAddress; remote: NetAddress; port: MessagePort }
   | { type: 'peer-gone'; conn: number }
   | { type: 'datagram'; sid: number; from: NetAddress; data: ArrayBuffer; length: number };
 

@@ -2,15 +2,15 @@
 // --inherit-network): every bind, listen, connect, datagram and lookup goes to a bridge that
 // holds real sockets (Node's, bin/sockets.mjs), so a component listening on 127.0.0.1:PORT is
 // reachable from the host there and a component reaches the host's servers. A TCP connection's
-// two ports end here, at the page: what the component sends is read off its port and handed to
-// the host a chunk at a time (the next once the host has taken the last), and what the host
-// receives is written into the other port (the host sends more once the write is taken, and the
+// port ends here, at the page: what the component sends is read off it and handed to the host a
+// chunk at a time (the next once the host has taken the last), and what the host receives is
+// written into it (the host sends more once the write is taken, and the
 // port's window holds it while the component does not read).
 import type {
   HostAddress, HostNetBridge, HostNetEvent, NetAddress, NetIp, NetMessage, NetRequest,
 } from '../channel/protocol.js';
 import { bindingKey, formatIp, ipOf, parseIp, socketAddress, type SocketAddress } from '../host/sockets/address.js';
-import { Inbound, Outbound } from '../host/sockets/connection.js';
+import { connection, type Inbound, type Outbound } from '../host/sockets/connection.js';
 
 /** One component worker's end of the network. */
 export interface Link { port: MessagePort }
@@ -23,7 +23,7 @@ interface Bound { proto: 'tcp' | 'udp'; link: Link; sid: number; address: Socket
 /** A connection between a component and the host: the page reads `inb` (what the component
  * sends) and writes `out` (what the host received). */
 interface Conn {
-  link: Link; sock: number; conn: number; inb: Inbound; out: Outbound; outPort: MessagePort;
+  link: Link; sock: number; conn: number; inb: Inbound; out: Outbound; port: MessagePort;
   /** The component's socket was dropped; its sending side has ended (FIN, or failed). */
   dropped: boolean; sent: boolean;
 }
@@ -78,16 +78,16 @@ export class HostNetwork {
       }
       case 'connect': {
         const b = m.from ? this.bound.get(bindingKey('tcp', m.from as SocketAddress)) : undefined;
-        if (m.from && b?.link !== link) { for (const p of m.ports) p.close(); this.reply(link, m.id, { err: 'invalid-state' }); break; }
+        if (m.from && b?.link !== link) { m.port.close(); this.reply(link, m.id, { err: 'invalid-state' }); break; }
         const r = await this.bridge.request({ op: 'connect', sock: b?.sock ?? 0, remote: toHost(m.to) });
         const local = r.ok ? fromHost(r.local) : null;
         if (!r.ok || r.sock === undefined || !local) {
-          for (const p of m.ports) p.close();
+          m.port.close();
           this.reply(link, m.id, { err: r.ok ? 'connection-refused' : r.err });
           break;
         }
         const conn = this.newConn();
-        this.start(link, r.sock, conn, m.ports[0], m.ports[1]);
+        this.start(link, r.sock, conn, m.port);
         this.reply(link, m.id, { ok: local as NetAddress, conn });
         break;
       }
@@ -131,10 +131,11 @@ export class HostNetwork {
     void this.bridge.request({ op: 'close', sock: b.sock });
   }
 
-  /** A connection's two directions: `inbPort` carries what the component sends, `outPort`
-   * what it receives. */
-  private start(link: Link, sock: number, conn: number, inbPort: MessagePort, outPort: MessagePort): void {
-    const c: Conn = { link, sock, conn, inb: new Inbound(inbPort), out: new Outbound(outPort), outPort, dropped: false, sent: false };
+  /** A connection's port: the page reads what the component sends (inb) and writes what it
+   * receives (out). */
+  private start(link: Link, sock: number, conn: number, port: MessagePort): void {
+    const { inbound: inb, outbound: out } = connection(port);
+    const c: Conn = { link, sock, conn, inb, out, port, dropped: false, sent: false };
     this.conns.set(sock, c);
     this.byConn.set(conn, c);
     void this.pump(c);
@@ -179,13 +180,11 @@ export class HostNetwork {
         const local = fromHost(e.local);
         const remote = fromHost(e.remote);
         if (!b || !local || !remote) { void this.bridge.request({ op: 'close', sock: e.sock }); return false; }
-        // Ports as a connecting worker makes them: the component's inbound, then its outbound.
-        const toWorker = new MessageChannel();
-        const fromWorker = new MessageChannel();
+        const ch = new MessageChannel();
         const conn = this.newConn();
-        this.start(b.link, e.sock, conn, fromWorker.port2, toWorker.port1);
-        const m: NetMessage = { type: 'accept', sid: b.sid, conn, local: local as NetAddress, remote: remote as NetAddress, ports: [toWorker.port2, fromWorker.port1] };
-        b.link.port.postMessage(m, [toWorker.port2, fromWorker.port1]);
+        this.start(b.link, e.sock, conn, ch.port1);
+        const m: NetMessage = { type: 'accept', sid: b.sid, conn, local: local as NetAddress, remote: remote as NetAddress, port: ch.port2 };
+        b.link.port.postMessage(m, [ch.port2]);
         return true;
       }
       case 'data': {
@@ -200,7 +199,7 @@ export class HostNetwork {
         const c = this.conns.get(e.sock);
         if (!c) return false;
         // The component's receive ends in an error and its sends fail.
-        c.outPort.postMessage({ type: 'error', message: e.err });
+        c.port.postMessage({ type: 'error', message: e.err });
         c.inb.stop();
         this.conns.delete(c.sock);
         this.byConn.delete(c.conn);

@@ -1,8 +1,8 @@
 // The page's loopback network: one per page, shared by every component granted
 // `sockets: 'loopback'`. It knows which addresses are bound (TCP and UDP, IPv4 and IPv6, by
 // address and port) and which TCP sockets listen, and introduces connections: the connecting
-// worker makes a connection's two MessageChannels and this hands the listener's worker its
-// ends, so bytes then flow worker to worker (or within one worker) and never through here.
+// worker makes a connection's MessageChannel and this hands the listener's worker its other
+// end, so bytes then flow worker to worker (or within one worker) and never through here.
 // UDP datagrams pass through here as transferred buffers (never copied), one message each.
 // Inherited (`inherit(bridge)`, the CLI's --inherit-network), it is the host's network instead:
 // everything goes to the host (host-network.ts).
@@ -12,7 +12,7 @@ import {
   EPHEMERAL_FIRST, EPHEMERAL_LAST, bindingKey, ipOf, isUnspecified, loopbackOf, parseIp, socketAddress,
   unspecifiedOf, withPort, type SocketAddress,
 } from '../host/sockets/address.js';
-import { Inbound, Outbound } from '../host/sockets/connection.js';
+import { connection } from '../host/sockets/connection.js';
 import { Net, wire } from '../host/sockets/net.js';
 
 /** A TCP connection the page made to a component's listener (LoopbackNetwork.connect). */
@@ -91,13 +91,10 @@ export class LoopbackNetwork {
     if ('err' in bound) throw new Error(bound.err);
     const from = bound.ok as NetAddress;
     const unbind = () => net.post({ op: 'unbind', proto: 'tcp', address: from });
-    const there = new MessageChannel();
-    const back = new MessageChannel();
-    const ports: [MessagePort, MessagePort] = [there.port2, back.port1];
-    const r = await net.request({ op: 'connect', from, to: wire(socketAddress(ip, port)), ports }, ports);
+    const ch = new MessageChannel();
+    const r = await net.request({ op: 'connect', from, to: wire(socketAddress(ip, port)), port: ch.port2 }, [ch.port2]);
     if ('err' in r) { unbind(); throw new Error(r.err); }
-    const out = new Outbound(there.port1);
-    const inb = new Inbound(back.port2);
+    const { outbound: out, inbound: inb } = connection(ch.port1);
     const conn = r.conn ?? 0;
     // Reset (the component refused it, or its worker ended): reads reject, writes fail.
     net.watch(conn, () => { inb.fail(); out.fail(); });
@@ -148,9 +145,9 @@ export class LoopbackNetwork {
       case 'connect': {
         const to = m.to as SocketAddress;
         const b = this.find('tcp', to);
-        if (!m.from) { for (const p of m.ports) p.close(); this.reply(link, m.id, { err: 'invalid-state' }); break; }
+        if (!m.from) { m.port.close(); this.reply(link, m.id, { err: 'invalid-state' }); break; }
         if (!b || !b.listening) {
-          for (const p of m.ports) p.close();
+          m.port.close();
           this.reply(link, m.id, { err: 'connection-refused' });
           break;
         }
@@ -158,15 +155,15 @@ export class LoopbackNetwork {
         // unspecified address accepts on whichever loopback address was asked for).
         const conn = this.nextConn++;
         this.conns.set(conn, [link, b.link]);
-        const accept: NetMessage = { type: 'accept', sid: b.sid, conn, local: m.to, remote: m.from, ports: m.ports };
-        b.link.port.postMessage(accept, m.ports);
+        const accept: NetMessage = { type: 'accept', sid: b.sid, conn, local: m.to, remote: m.from, port: m.port };
+        b.link.port.postMessage(accept, [m.port]);
         this.reply(link, m.id, { ok: m.from, conn });
         break;
       }
       case 'closed': {
         const ends = this.conns.get(m.conn);
         this.conns.delete(m.conn);
-        // Refused: the connector is reset (it would wait on ports nobody reads).
+        // Refused: the connector is reset (it would wait on a port nobody reads).
         if (m.refused && ends) this.resetPeer(m.conn, ends, link);
         break;
       }

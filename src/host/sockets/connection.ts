@@ -1,6 +1,9 @@
-// One TCP connection's two directions, each a MessagePort of its own between the two sockets'
-// workers (or within one worker): bytes go as byte-port chunks (transferred buffers, credit,
-// buffers lent back), so they never pass through the page.
+// One TCP connection's two directions on one MessagePort between the two sockets' workers (or
+// within one worker): bytes go as byte-port chunks (transferred buffers, credit, buffers lent
+// back), so they never pass through the page. A message's type tells its direction: chunks, the
+// end and errors are the peer's bytes (Inbound); credit, fin-ack and cancel answer ours
+// (Outbound). One port a connection, not two: a connection's ports are made, moved through the
+// page and dropped at each connect, and they were most of a connection's cost.
 //
 // Outbound: a guest's send stream is piped straight into the writer's lent buffers. Its end is
 // a FIN ('end'); send's future says ok once the peer's socket acknowledges it ('fin-ack': every
@@ -21,6 +24,12 @@ const CHUNK = 1 << 20;
 const CREDIT_BATCH = 1 << 20;
 
 class SendFailed extends Error {}
+
+/** A connection's two directions on its port. */
+export function connection(port: MessagePort): { inbound: Inbound; outbound: Outbound } {
+  const outbound = new Outbound(port);
+  return { outbound, inbound: new Inbound(port, port.onmessage) };
+}
 
 export class Outbound {
   private readonly writer: PortWriter;
@@ -120,9 +129,11 @@ export class Inbound {
   private creditBuffers: ArrayBuffer[] = [];
   private taken = false;
 
-  constructor(private readonly port: MessagePort) {
-    port.onmessage = (e: MessageEvent<ByteMessage>) => {
+  /** `answers`: the port's handler for what answers our own sending (the Outbound's). */
+  constructor(private readonly port: MessagePort, answers: MessagePort['onmessage']) {
+    port.onmessage = (e: MessageEvent<ByteMessage | CreditMessage | SocketAck>) => {
       const m = e.data;
+      if (m.type !== 'chunk' && m.type !== 'end' && m.type !== 'error') { answers?.call(port, e); return; }
       if (m.type === 'chunk') {
         // After a shutdown of the read side, bytes are discarded (the writer was told).
         if (!this.stopped) this.queue.push(new Uint8Array(m.chunk, 0, m.length));

@@ -19,7 +19,7 @@ export const err = <T = never>(code: ErrorCode): Result<T> => ({ tag: 'err', val
 
 /** What a socket hears from the network. */
 export interface NetListener {
-  accept?(conn: number, local: SocketAddress, remote: SocketAddress, inbound: MessagePort, outbound: MessagePort): void;
+  accept?(conn: number, local: SocketAddress, remote: SocketAddress, port: MessagePort): void;
   datagram?(from: SocketAddress, data: Uint8Array): void;
 }
 
@@ -42,8 +42,8 @@ export class Net {
         f?.(m);
       } else if (m.type === 'accept') {
         const s = this.sockets.get(m.sid);
-        if (s?.accept) s.accept(m.conn, m.local as SocketAddress, m.remote as SocketAddress, m.ports[0], m.ports[1]);
-        else this.refuse(m.conn, m.ports); // the listener is gone
+        if (s?.accept) s.accept(m.conn, m.local as SocketAddress, m.remote as SocketAddress, m.port);
+        else this.refuse(m.conn, m.port); // the listener is gone
       } else if (m.type === 'peer-gone') {
         const f = this.conns.get(m.conn);
         this.conns.delete(m.conn);
@@ -90,10 +90,10 @@ export class Net {
     this.post({ op: 'closed', conn });
   }
 
-  /** Connection `conn` reached a listener that does not take it: its ports close, and the
-   * network resets the other end (which would otherwise wait on ports nobody reads). */
-  refuse(conn: number, ports: MessagePort[]): void {
-    for (const p of ports) p.close();
+  /** Connection `conn` reached a listener that does not take it: its port closes, and the
+   * network resets the other end (which would otherwise wait on a port nobody reads). */
+  refuse(conn: number, port: MessagePort): void {
+    port.close();
     this.post({ op: 'closed', conn, refused: true });
   }
 

@@ -1,12 +1,12 @@
 // wasi:sockets/types@0.3.0, tcp-socket, on the page's loopback network (src/page/network.ts):
 // bind and listen register there (address-in-use, ephemeral ports); connect asks it for the
-// listener, and the connection's bytes then flow over two ports of its own (connection.ts).
+// listener, and the connection's bytes then flow over a port of its own (connection.ts).
 import type { PushSource, StreamReader } from '../../runtime/index.js';
 import {
   bindProblem, isSocketAddress, isUnspecified, ipOf, loopbackOf, remoteProblem, socketAddress,
   unspecifiedOf, withPort, type Family, type SocketAddress,
 } from './address.js';
-import { Inbound, Outbound } from './connection.js';
+import { connection, type Inbound, type Outbound } from './connection.js';
 import { err, ok, wire, type Net, type Result } from './net.js';
 
 const SECOND = 1_000_000_000n;
@@ -60,7 +60,7 @@ export function tcpSocketClass(net: Net | null) {
 
     private constructor(private readonly family: Family, opts: Options) {
       this.opts = opts;
-      this.sid = net ? net.register({ accept: (c, l, r, i, o) => this.accepted(c, l, r, i, o) }) : 0;
+      this.sid = net ? net.register({ accept: (c, l, r, p) => this.accepted(c, l, r, p) }) : 0;
     }
 
     static create(f: unknown): Result<TcpSocket> {
@@ -116,21 +116,18 @@ export function tcpSocketClass(net: Net | null) {
         from = this.local!;
         if (!net.host && isUnspecified(ipOf(from))) from = socketAddress(loopbackOf(this.family), from.val.port);
       }
-      const there = new MessageChannel();
-      const back = new MessageChannel();
-      const r = await net!.request({ op: 'connect', from: from && wire(from), to: wire(to), ports: [there.port2, back.port1] }, [there.port2, back.port1]);
+      const ch = new MessageChannel();
+      const r = await net!.request({ op: 'connect', from: from && wire(from), to: wire(to), port: ch.port2 }, [ch.port2]);
       if ('err' in r) {
         // A failed attempt leaves the socket closed, its address free again.
         this.state = 'closed';
         this.release();
-        there.port1.close();
-        back.port2.close();
+        ch.port1.close();
         return err(r.err);
       }
       this.local = r.ok ?? from;
       this.remote = socketAddress(ipOf(to), to.val.port);
-      this.outbound = new Outbound(there.port1);
-      this.inbound = new Inbound(back.port2);
+      ({ inbound: this.inbound, outbound: this.outbound } = connection(ch.port1));
       this.state = 'connected';
       this.watch(r.conn ?? 0);
       return ok(undefined);
@@ -187,17 +184,16 @@ export function tcpSocketClass(net: Net | null) {
       net!.watch(conn, () => { this.inbound?.fail(); this.outbound?.fail(); });
     }
 
-    private accepted(conn: number, local: SocketAddress, remote: SocketAddress, inbound: MessagePort, outbound: MessagePort): void {
+    private accepted(conn: number, local: SocketAddress, remote: SocketAddress, port: MessagePort): void {
       if (this.state !== 'listening' || this.acceptDropped || BigInt(this.backlog.length) >= this.opts.backlog) {
-        net!.refuse(conn, [inbound, outbound]);
+        net!.refuse(conn, port);
         return;
       }
       const s = new TcpSocket(this.family, { ...this.opts });
       s.state = 'connected';
       s.local = local;
       s.remote = remote;
-      s.inbound = new Inbound(inbound);
-      s.outbound = new Outbound(outbound);
+      ({ inbound: s.inbound, outbound: s.outbound } = connection(port));
       s.watch(conn);
       this.backlog.push(s);
       this.acceptWake?.();
