@@ -183,9 +183,10 @@ export type NetIp = { tag: 'ipv4'; val: number[] } | { tag: 'ipv6'; val: number[
  * - unbind: give a bound address back (the socket was dropped or failed to connect).
  * - listen: the socket bound at `address` accepts connections (its worker hears `accept`).
  * - connect: from the bound `from` to `to`; `port` is the connection's other end (both
- *   directions), handed to the listener's worker.
- *   `from` is null for an unbound socket on the host's network (the host picks the local
- *   address); the reply's `ok` is the local address the connection has.
+ *   directions), handed to the listener's worker. `from` is null for an unbound socket: the
+ *   network picks the local address (on loopback an ephemeral port, bound for socket `sid` as
+ *   a bind would, in the same request; on the host's network the host's). The reply's `ok` is
+ *   the local address the connection has.
  * - datagram: a UDP payload from the bound `from` to `to` (dropped if nobody is bound there).
  * - closed: a socket of connection `conn` was dropped (the network forgets the connection);
  *   `refused`: the listener's worker never took it (it stopped accepting, or its listener is
@@ -195,7 +196,7 @@ export type NetRequest =
   | { op: 'bind'; id: number; proto: 'tcp' | 'udp'; address: NetAddress; sid: number }
   | { op: 'unbind'; proto: 'tcp' | 'udp'; address: NetAddress }
   | { op: 'listen'; id: number; address: NetAddress }
-  | { op: 'connect'; id: number; from: NetAddress | null; to: NetAddress; port: MessagePort }
+  | { op: 'connect'; id: number; from: NetAddress | null; to: NetAddress; port: MessagePort; sid: number }
   | { op: 'datagram'; from: NetAddress; to: NetAddress; data: ArrayBuffer; length: number }
   | { op: 'closed'; conn: number; refused?: true }
   | { op: 'lookup'; id: number; name: string };

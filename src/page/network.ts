@@ -87,13 +87,11 @@ export class LoopbackNetwork {
     const ip = host === 'localhost' ? loopbackOf('ipv4') : parseIp(host);
     if (!ip || !Number.isInteger(port) || port <= 0 || port > 0xffff) throw new TypeError(`not an address on the loopback network: ${host}:${port}`);
     const net = this.pageNet ??= this.pageEnd();
-    const bound = await net.request({ op: 'bind', proto: 'tcp', address: wire(socketAddress(loopbackOf(ip.tag), 0)), sid: 0 });
-    if ('err' in bound) throw new Error(bound.err);
-    const from = bound.ok as NetAddress;
-    const unbind = () => net.post({ op: 'unbind', proto: 'tcp', address: from });
     const ch = new MessageChannel();
-    const r = await net.request({ op: 'connect', from, to: wire(socketAddress(ip, port)), port: ch.port2 }, [ch.port2]);
-    if ('err' in r) { unbind(); throw new Error(r.err); }
+    const r = await net.request({ op: 'connect', from: null, to: wire(socketAddress(ip, port)), port: ch.port2, sid: 0 }, [ch.port2]);
+    if ('err' in r) throw new Error(r.err);
+    const from = r.ok as NetAddress;
+    const unbind = () => net.post({ op: 'unbind', proto: 'tcp', address: from });
     const { outbound: out, inbound: inb } = connection(ch.port1);
     const conn = r.conn ?? 0;
     // Reset (the component refused it, or its worker ended): reads reject, writes fail.
@@ -145,19 +143,22 @@ export class LoopbackNetwork {
       case 'connect': {
         const to = m.to as SocketAddress;
         const b = this.find('tcp', to);
-        if (!m.from) { m.port.close(); this.reply(link, m.id, { err: 'invalid-state' }); break; }
         if (!b || !b.listening) {
           m.port.close();
           this.reply(link, m.id, { err: 'connection-refused' });
           break;
         }
+        // An unbound socket takes an ephemeral port here, as its bind would have: one round
+        // trip to the page a connection, not two.
+        const from = m.from ?? this.bind(link, 'tcp', socketAddress(loopbackOf(to.tag), 0), m.sid);
+        if (typeof from === 'string') { m.port.close(); this.reply(link, m.id, { err: from }); break; }
         // An accepted socket's local address is the one connected to (a listener on the
         // unspecified address accepts on whichever loopback address was asked for).
         const conn = this.nextConn++;
         this.conns.set(conn, [link, b.link]);
-        const accept: NetMessage = { type: 'accept', sid: b.sid, conn, local: m.to, remote: m.from, port: m.port };
+        const accept: NetMessage = { type: 'accept', sid: b.sid, conn, local: m.to, remote: from as NetAddress, port: m.port };
         b.link.port.postMessage(accept, [m.port]);
-        this.reply(link, m.id, { ok: m.from, conn });
+        this.reply(link, m.id, { ok: from as NetAddress, conn });
         break;
       }
       case 'closed': {

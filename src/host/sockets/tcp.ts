@@ -104,20 +104,16 @@ export function tcpSocketClass(net: Net | null) {
       if (p) return err(p);
       if (!net) return err('access-denied');
       this.state = 'connecting';
-      // On the host's network an unbound socket lets the host pick its local address; on
-      // loopback it takes an ephemeral port, and one bound to the unspecified address
-      // connects from loopback.
+      // An unbound socket lets the network pick its local address (on loopback an ephemeral
+      // port, bound in the same request); one bound to the unspecified address connects from
+      // loopback.
       let from: SocketAddress | null = null;
-      if (!net.host || this.registered) {
-        if (!this.registered) {
-          const b = await this.take(socketAddress(loopbackOf(this.family), 0));
-          if (b.tag === 'err') { this.state = 'closed'; return b; }
-        }
+      if (this.registered) {
         from = this.local!;
         if (!net.host && isUnspecified(ipOf(from))) from = socketAddress(loopbackOf(this.family), from.val.port);
       }
       const ch = new MessageChannel();
-      const r = await net!.request({ op: 'connect', from: from && wire(from), to: wire(to), port: ch.port2 }, [ch.port2]);
+      const r = await net!.request({ op: 'connect', from: from && wire(from), to: wire(to), port: ch.port2, sid: this.sid }, [ch.port2]);
       if ('err' in r) {
         // A failed attempt leaves the socket closed, its address free again.
         this.state = 'closed';
@@ -125,6 +121,8 @@ export function tcpSocketClass(net: Net | null) {
         ch.port1.close();
         return err(r.err);
       }
+      // The loopback network bound the address it picked: it is given back on drop.
+      if (!from && !net.host) this.registered = r.ok;
       this.local = r.ok ?? from;
       this.remote = socketAddress(ipOf(to), to.val.port);
       ({ inbound: this.inbound, outbound: this.outbound } = connection(ch.port1));
