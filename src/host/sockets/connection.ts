@@ -25,10 +25,15 @@ const CREDIT_BATCH = 1 << 20;
 
 class SendFailed extends Error {}
 
-/** A connection's two directions on its port. */
+/** A connection's two directions on its port, which closes once both are over (each side's
+ * FIN answered, a reader stopped, or the peer gone): nothing crosses after that, and an open
+ * port with handlers would keep itself, the queues and the writer's buffers alive as long as
+ * the two workers live. */
 export function connection(port: MessagePort): { inbound: Inbound; outbound: Outbound } {
-  const outbound = new Outbound(port);
-  return { outbound, inbound: new Inbound(port, port.onmessage) };
+  let open = 2;
+  const over = (): void => { if (--open === 0) port.close(); };
+  const outbound = new Outbound(port, over);
+  return { outbound, inbound: new Inbound(port, port.onmessage, over) };
 }
 
 export class Outbound {
@@ -38,16 +43,25 @@ export class Outbound {
   private wrote = 0;
   private acked: ((r: 'ok' | 'broken') => void) | null = null;
 
-  constructor(private readonly port: MessagePort) {
+  /** `over`: called once nothing more will cross for this direction. */
+  constructor(private readonly port: MessagePort, private readonly over: () => void = () => {}) {
     this.writer = new PortWriter(port, WINDOW, CHUNK);
     const inner = port.onmessage;
     port.onmessage = (e: MessageEvent<CreditMessage | SocketAck>) => {
       const t = e.data.type;
-      if (t === 'fin-ack') { this.settle('ok'); return; }
-      // The peer stopped reading: bytes sent to it are lost (an error), a bare FIN is not.
-      if (t === 'cancel') { this.peerStopped = true; if (this.wrote > 0) this.settle('broken'); }
+      if (t === 'fin-ack') { this.settle('ok'); this.end(); return; }
+      // The peer stopped reading: bytes sent to it are lost (an error), a bare FIN is not;
+      // it needs nothing more from this side (a FIN sent later is not answered).
+      if (t === 'cancel') { this.peerStopped = true; this.settle(this.wrote > 0 ? 'broken' : 'ok'); this.end(); }
       inner?.call(port, e);
     };
+  }
+
+  private ended = false;
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.over();
   }
 
   private settle(r: 'ok' | 'broken'): void {
@@ -77,7 +91,7 @@ export class Outbound {
 
   /** End this direction: a FIN, acknowledged (or not) by the peer. */
   private fin(): Promise<Result<undefined>> {
-    if (this.peerStopped && this.wrote > 0) return Promise.resolve(err('connection-broken'));
+    if (this.peerStopped) return Promise.resolve(this.wrote > 0 ? err('connection-broken') : ok(undefined));
     const done = new Promise<'ok' | 'broken'>((r) => { this.acked = r; });
     this.writer.close();
     return done.then((r) => (r === 'ok' ? ok(undefined) : err('connection-broken')));
@@ -129,8 +143,9 @@ export class Inbound {
   private creditBuffers: ArrayBuffer[] = [];
   private taken = false;
 
-  /** `answers`: the port's handler for what answers our own sending (the Outbound's). */
-  constructor(private readonly port: MessagePort, answers: MessagePort['onmessage']) {
+  /** `answers`: the port's handler for what answers our own sending (the Outbound's);
+   * `over`: called once nothing more will cross for this direction. */
+  constructor(private readonly port: MessagePort, answers: MessagePort['onmessage'], private readonly over: () => void = () => {}) {
     port.onmessage = (e: MessageEvent<ByteMessage | CreditMessage | SocketAck>) => {
       const m = e.data;
       if (m.type !== 'chunk' && m.type !== 'end' && m.type !== 'error') { answers?.call(port, e); return; }
@@ -142,11 +157,20 @@ export class Inbound {
         this.ended = true;
         const reply: SocketAck | CreditMessage = this.discarded ? { type: 'cancel' } : { type: 'fin-ack' };
         port.postMessage(reply);
+        this.end();
       } else if (m.type === 'error') {
         this.failure = 'connection-reset';
+        this.end();
       }
       this.wake?.();
     };
+  }
+
+  private done = false;
+  private end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.over();
   }
 
   private give(bytes: number, buffer?: ArrayBuffer): void {
@@ -214,6 +238,7 @@ export class Inbound {
     if (this.ended) return;
     this.failure = 'connection-reset';
     this.wake?.();
+    this.end();
   }
 
   /** WASI 0.2's input stream: bytes waiting now (a copy, at most max; empty if none), or null
@@ -251,5 +276,7 @@ export class Inbound {
     const m: CreditMessage = { type: 'cancel' };
     this.port.postMessage(m);
     this.wake?.();
+    // What the peer sends from now on is lost anyway, and it waits for no answer (Outbound).
+    this.end();
   }
 }
