@@ -122,7 +122,7 @@ export interface ComponentHandle<Exports = ComponentExports> {
   fetch(request: Request): Promise<Response>;
   /** Stop the component and its worker. */
   terminate(): void;
-  /** The counters of the streams the component's worker has sent out (the last 64). */
+  /** The counters of the streams the component's worker has sent out (the last 16). */
   streamStats(): Promise<StreamStats[]>;
 }
 

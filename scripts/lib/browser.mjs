@@ -132,3 +132,34 @@ export async function openPage(path = '/test/pages/blank.html') {
   await page.goto(url + path);
   return { page, browser, server, url, async close() { await browser.close(); await server.close(); } };
 }
+
+/** MessagePorts alive in each dedicated worker after a garbage collection (CDP's
+ * Runtime.queryObjects on MessagePort.prototype, in each worker's own session). */
+export async function portsAlive(browser) {
+  const cdp = await browser.newBrowserCDPSession();
+  let id = 0;
+  const waiting = new Map();
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const m = JSON.parse(e.message);
+    waiting.get(m.id)?.(m);
+    waiting.delete(m.id);
+  });
+  const send = (sessionId, method, params = {}) => new Promise((resolve, reject) => {
+    const i = ++id;
+    waiting.set(i, (m) => (m.error ? reject(new Error(`${method}: ${m.error.message}`)) : resolve(m.result)));
+    void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: i, method, params }) });
+  });
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const counts = [];
+    for (const w of targetInfos.filter((t) => t.type === 'worker')) {
+      const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: w.targetId, flatten: false });
+      await send(sessionId, 'HeapProfiler.collectGarbage');
+      const proto = await send(sessionId, 'Runtime.evaluate', { expression: 'MessagePort.prototype' });
+      const { objects } = await send(sessionId, 'Runtime.queryObjects', { prototypeObjectId: proto.result.objectId });
+      const n = await send(sessionId, 'Runtime.callFunctionOn', { objectId: objects.objectId, functionDeclaration: 'function () { return this.length; }', returnByValue: true });
+      counts.push(n.result.value);
+    }
+    return counts;
+  } finally { await cdp.detach(); }
+}

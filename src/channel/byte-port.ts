@@ -34,6 +34,8 @@ export interface ByteWriter {
   whenRoom(n: number): true | Promise<void>;
   buffer(size?: number): Uint8Array;
   watch(lock: string): void;
+  /** The end, or a failure: after either the writer lets its port go once nothing more is
+   * owed to it (see PortWriter). */
   close(): void;
   error(message: string): void;
 }
@@ -65,9 +67,17 @@ export abstract class PortSignals {
   }
 }
 
-/** The sending end. write() resolves when the chunk may be followed by another. */
+/** The sending end. write() resolves when the chunk may be followed by another.
+ *
+ * Once it has ended (close or error), it closes its port as soon as nothing more is owed to it:
+ * the reader's last credit in (readers flush it before they close their end), or the reader
+ * gone. A port with a handler is kept alive for as long as both threads live, whatever its
+ * other end does, and with it the writer's pooled buffers (up to the window). `sharedPort`:
+ * the port carries another end's messages too (a socket's two directions), and its owner
+ * closes it. */
 export class PortWriter extends PortSignals implements ByteWriter {
   private inFlight = 0;
+  private ended = false;
   private waiters: (() => void)[] = [];
   private cancelled = false;
   private readonly pool: ArrayBuffer[] = [];
@@ -79,7 +89,7 @@ export class PortWriter extends PortSignals implements ByteWriter {
   /** Messages of chunks or values sent. */
   messages = 0;
 
-  constructor(port: MessagePort, private readonly window = DEFAULT_WINDOW, readonly chunkSize = DEFAULT_CHUNK) {
+  constructor(port: MessagePort, private readonly window = DEFAULT_WINDOW, readonly chunkSize = DEFAULT_CHUNK, private readonly sharedPort = false) {
     super(port);
     port.onmessage = (e: MessageEvent<CreditMessage>) => {
       const m = e.data;
@@ -87,6 +97,7 @@ export class PortWriter extends PortSignals implements ByteWriter {
       if (m.type === 'credit') {
         this.inFlight -= m.bytes;
         this.credited += m.bytes;
+        if (this.ended) { this.release(); return; }
         for (const b of m.buffers ?? []) this.keep(b);
         // Wake at half the window, not at every credit: the producer then runs in bursts.
         if (this.inFlight > this.window / 2) return;
@@ -101,6 +112,30 @@ export class PortWriter extends PortSignals implements ByteWriter {
     this.cancelled = true;
     this.wake();
     this.onCancel?.();
+    this.release();
+  }
+
+  override close(): void {
+    super.close();
+    this.ended = true;
+    this.release();
+  }
+
+  override error(message: string): void {
+    super.error(message);
+    this.ended = true;
+    this.release();
+  }
+
+  /** Let the port go if the writer has ended and nothing more is owed to it. */
+  private release(): void {
+    if (!this.ended || this.sharedPort || (this.inFlight > 0 && !this.cancelled)) return;
+    this.pool.length = 0;
+    this.pooled = 0;
+    // Kept only for its counters (streamStats) from now on: not what it was told to call.
+    this.onCancel = null;
+    this.onWatch = null;
+    this.port.close();
   }
 
   get isCancelled(): boolean { return this.cancelled; }
@@ -228,10 +263,14 @@ export function portReadable(port: MessagePort, signal?: AbortSignal): ReadableS
     else if (m.type === 'error') failure = new Error(m.message);
     wake?.();
   };
-  signal?.addEventListener('abort', () => {
-    if (!ended) failure ??= signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+  const onAbort = (): void => {
+    if (!ended) failure ??= signal!.reason instanceof Error ? signal!.reason : new Error(String(signal!.reason));
     wake?.();
-  });
+  };
+  signal?.addEventListener('abort', onAbort);
+  // Over: the port goes, and so does the listener (a signal that outlives many bodies, as a
+  // handler client's does, would hold each one's queue).
+  const over = (): void => { signal?.removeEventListener('abort', onAbort); port.close(); };
   return new ReadableStream({
     type: 'bytes',
     async pull(ctrl) {
@@ -260,16 +299,19 @@ export function portReadable(port: MessagePort, signal?: AbortSignal): ReadableS
         credit.give(bytes);
       } else if (failure) {
         ctrl.error(failure);
+        over();
       } else {
         ctrl.close();
         req?.respond(0);
-        port.close();
+        // The last credit first: the writer lets its port go once it has it all.
+        credit.flush();
+        over();
       }
     },
     cancel() {
       const m: CreditMessage = { type: 'cancel' };
       port.postMessage(m);
-      port.close();
+      over();
     },
   }, { highWaterMark: 0 });
 }
@@ -281,7 +323,9 @@ export function portReadable(port: MessagePort, signal?: AbortSignal): ReadableS
  * chunk it is given. */
 export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => void | Promise<void>, lend = false, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    signal?.addEventListener('abort', () => { port.close(); reject(signal.reason); });
+    const onAbort = (): void => { port.close(); reject(signal!.reason); };
+    signal?.addEventListener('abort', onAbort);
+    const over = (): void => { signal?.removeEventListener('abort', onAbort); port.close(); };
     const credit = new Credit(port);
     let chain: Promise<void> = Promise.resolve();
     let failed = false;
@@ -290,7 +334,7 @@ export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => v
       failed = true;
       const m: CreditMessage = { type: 'cancel' };
       port.postMessage(m);
-      port.close();
+      over();
       reject(e);
     };
     port.onmessage = (e: MessageEvent<ByteMessage>) => {
@@ -306,9 +350,10 @@ export function portReceive(port: MessagePort, onChunk: (chunk: Uint8Array) => v
           return undefined;
         }).catch(fail);
       } else if (m.type === 'end') {
-        void chain.then(() => { port.close(); resolve(); });
+        // The last credit first: the writer lets its port go once it has it all.
+        void chain.then(() => { credit.flush(); over(); resolve(); });
       } else if (m.type === 'error') {
-        void chain.then(() => { port.close(); reject(new Error(m.message)); });
+        void chain.then(() => { over(); reject(new Error(m.message)); });
       }
     };
   });

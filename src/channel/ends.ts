@@ -62,7 +62,9 @@ const watched = new Map<string, Set<Watcher>>();
 /** Call onGone if the lock comes free while isDone() is false (after a grace period for messages
  * still on their way). Returns a function that stops watching. */
 export function watchLock(name: string, isDone: () => boolean, onGone: () => void): () => void {
-  if (!locks) return () => {};
+  // An end already over (the other side named its lock late) has nothing to watch for; kept,
+  // its watcher would hold the end until that thread ends.
+  if (!locks || isDone()) return () => {};
   const w: Watcher = { isDone, onGone };
   let set = watched.get(name);
   if (!set) {
@@ -126,7 +128,8 @@ export function mapEnds(v: unknown, isEnd: (x: object) => boolean, f: (x: object
 interface Tracked { stats: StreamStats; writer: ByteWriter }
 const tracked: Tracked[] = [];
 
-/** The counters of the streams this thread has sent (the last 64). */
+/** The counters of the streams this thread has sent (the last 16: each keeps its writer, and a
+ * ring's writer its ring). */
 export function streamStats(): StreamStats[] {
   return tracked.map(({ stats, writer }) => ({ ...stats, read: writer.credited, messages: writer.messages }));
 }
@@ -154,7 +157,7 @@ export class EndWriter {
     }
     this.stats = { written: 0, read: 0, peakUnread: 0, messages: 0, window: units, chunk, ring: this.wire.ring !== undefined, done: false, finishedAt: null };
     tracked.push({ stats: this.stats, writer: this.writer });
-    if (tracked.length > 64) tracked.shift();
+    if (tracked.length > 16) tracked.shift();
     this.writer.watch(threadLock());
     this.writer.onWatch = (name) => {
       this.stopWatch = watchLock(name, () => this.stats.done, () => this.writer.cancel());
@@ -342,11 +345,15 @@ export function futureWriter(port: MessagePort, value: PromiseLike<unknown>, enc
     const transfer: Transferable[] = [];
     const msg: FutureMessage = { type: 'value', value: encode(v, transfer) };
     port.postMessage(msg, transfer);
+    // Nothing comes back for a future that has its value: the port goes (an open one with a
+    // handler lives as long as both threads do).
     end();
+    port.close();
   }, (e: unknown) => {
     if (done) return;
     port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies FutureMessage);
     end();
+    port.close();
   });
 }
 

@@ -90,6 +90,11 @@ export class RingWriter extends PortSignals implements ByteWriter {
 
   get isCancelled(): boolean { return this.cancelled; }
 
+  // Ended, the writer owes the port nothing more (the reader takes what is left from the
+  // ring), and a port left open would live as long as both threads do.
+  override close(): void { super.close(); this.port.close(); }
+  override error(message: string): void { super.error(message); this.port.close(); }
+
   /** How many waits for the reader are pending (each held only until the reader takes, or the
    * stream is cancelled). */
   get pending(): number { return this.waiting.size; }

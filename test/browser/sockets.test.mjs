@@ -3,7 +3,7 @@
 // src/page/network.ts; TCP bytes flow worker to worker, UDP datagrams keep their boundaries.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer } from '../../scripts/lib/browser.mjs';
+import { launchBrowser, portsAlive, startServer } from '../../scripts/lib/browser.mjs';
 
 let server, url, browser, page;
 before(async () => {
@@ -211,37 +211,6 @@ test('WASI 0.2 sockets share the network: a 0.2 client talks to a 0.3 server in 
   assert.deepEqual(r, { answer: 'ok from 0.2 to 0.3', echoed: 'ok 15', refused: 'err connection-refused', denied: 'err access-denied' });
 });
 
-/** MessagePorts alive in each dedicated worker after a garbage collection (CDP's
- * Runtime.queryObjects on MessagePort.prototype, in each worker's own session). */
-async function portsAlive() {
-  const cdp = await browser.newBrowserCDPSession();
-  let id = 0;
-  const waiting = new Map();
-  cdp.on('Target.receivedMessageFromTarget', (e) => {
-    const m = JSON.parse(e.message);
-    waiting.get(m.id)?.(m);
-    waiting.delete(m.id);
-  });
-  const send = (sessionId, method, params = {}) => new Promise((resolve, reject) => {
-    const i = ++id;
-    waiting.set(i, (m) => (m.error ? reject(new Error(`${method}: ${m.error.message}`)) : resolve(m.result)));
-    void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: i, method, params }) });
-  });
-  try {
-    const { targetInfos } = await cdp.send('Target.getTargets');
-    const counts = [];
-    for (const w of targetInfos.filter((t) => t.type === 'worker')) {
-      const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: w.targetId, flatten: false });
-      await send(sessionId, 'HeapProfiler.collectGarbage');
-      const proto = await send(sessionId, 'Runtime.evaluate', { expression: 'MessagePort.prototype' });
-      const { objects } = await send(sessionId, 'Runtime.queryObjects', { prototypeObjectId: proto.result.objectId });
-      const n = await send(sessionId, 'Runtime.callFunctionOn', { objectId: objects.objectId, functionDeclaration: 'function () { return this.length; }', returnByValue: true });
-      counts.push(n.result.value);
-    }
-    return counts;
-  } finally { await cdp.detach(); }
-}
-
 test('a finished connection lets its port go: 200 connections leave no ports behind in either worker', async () => {
   await page.evaluate(async () => {
     const lib = await import('/src/index.ts');
@@ -260,7 +229,7 @@ test('a finished connection lets its port go: 200 connections leave no ports beh
     if (made !== 'ok' || !(await echoed).startsWith('ok ')) throw new Error(`connects: ${made}`);
   });
   try {
-    const counts = await portsAlive();
+    const counts = await portsAlive(browser);
     assert.equal(counts.length, 2, 'two component workers');
     // Each worker keeps its own few (the page's, the network's, a stream's): not one a connection.
     for (const n of counts) assert.ok(n < 40, `${n} MessagePorts alive after 200 connections`);

@@ -5,7 +5,7 @@
 // 'shared-memory' on a crossOriginIsolated page: scripts/lib/browser.mjs serves `?coi` so).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPage } from '../../scripts/lib/browser.mjs';
+import { openPage, portsAlive } from '../../scripts/lib/browser.mjs';
 
 const TRANSPORTS = [
   { transport: 'port', path: '/test/pages/blank.html' },
@@ -341,5 +341,30 @@ for (const t of TRANSPORTS) describe(`over ${t.transport}`, () => {
     assert.ok(r.futureMs < 1000, `future reader: ${r.futureMs} ms`);
     assert.equal(r.writerCode, 1);
     assert.ok(r.writerMs < 1000, `writer: ${r.writerMs} ms`);
+  });
+
+  test('streams and futures that are over let their ports go: 300 leave none behind in either worker', async () => {
+    const r = await session.page.evaluate(async (transport) => {
+      const { loadComponent } = await import('/src/index.ts');
+      const a = await loadComponent('/test/fixtures/build/stream-source.wasm', { transport });
+      const b = await loadComponent('/test/fixtures/build/stream-sink.wasm', { transport });
+      globalThis.portPair = [a, b];
+      let moved = 0;
+      // Worker to worker, worker to the page, and futures to the page: 100 of each.
+      for (let i = 0; i < 100; i++) moved += Number(await b.exports.take(await a.exports.produce(1 << 18), 1 << 18));
+      for (let i = 0; i < 100; i++) for await (const c of await a.exports.produce(1 << 16)) moved += c.byteLength;
+      for (let i = 0; i < 100; i++) moved += Number(await a.exports.answer(i));
+      return moved;
+    }, transport);
+    try {
+      assert.equal(r, 100 * (1 << 18) + 100 * (1 << 16) + 4950);
+      const counts = await portsAlive(session.browser);
+      assert.equal(counts.length, 2, 'two component workers');
+      // A worker keeps its own few (the page's, its output's) and the last 16 streams' counters
+      // (streamStats): not a port or two for each stream it sent.
+      for (const n of counts) assert.ok(n < 40, `${n} MessagePorts alive after 300 streams and futures`);
+    } finally {
+      await session.page.evaluate(() => { for (const h of globalThis.portPair) h.terminate(); });
+    }
   });
 });

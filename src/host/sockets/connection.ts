@@ -45,7 +45,7 @@ export class Outbound {
 
   /** `over`: called once nothing more will cross for this direction. */
   constructor(private readonly port: MessagePort, private readonly over: () => void = () => {}) {
-    this.writer = new PortWriter(port, WINDOW, CHUNK);
+    this.writer = new PortWriter(port, WINDOW, CHUNK, true);
     const inner = port.onmessage;
     port.onmessage = (e: MessageEvent<CreditMessage | SocketAck>) => {
       const t = e.data.type;
