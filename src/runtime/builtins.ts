@@ -10,7 +10,7 @@ import { yielded, type ComponentInstance, type Options, type Thread } from './co
 import { EventCode, Subtask, Waitable, WaitableSet, type EventTuple } from './concurrency/waitables.js';
 import {
   BLOCKED, CopyEnd, CopyResult, CopyState, GuestBuffer, ReadableFutureEnd, ReadableStreamEnd,
-  SharedFuture, SharedStream, WritableFutureEnd, WritableStreamEnd,
+  SharedFuture, SharedStream, WritableFutureEnd, WritableStreamEnd, type StreamEnd,
 } from './concurrency/streams.js';
 import { MAX_FLAT_PARAMS, prim, typeEquals, type FuncType, type ResourceType, type ValType } from './types.js';
 
@@ -364,25 +364,16 @@ export function streamCopy(def: ComponentInstance, t: ValType | null, opts: Opti
     const cx = inst === def ? defCx : new LiftLowerContext(opts, inst, null);
     checkLeave(inst);
     if (!opts.async) checkMayBlock(thread);
-    const e = getEnd(inst, i, ctor, t);
+    const e = getEnd(inst, i, ctor, t) as StreamEnd;
     checkIdle(e, opts.async);
     const buffer = new GuestBuffer(t, cx, ptr >>> 0, n >>> 0);
-    e.buffer = buffer;
-    const streamEvent = (result: CopyResult, reclaim: () => void): EventTuple => {
-      reclaim();
-      e.state = result === CopyResult.DROPPED ? CopyState.DONE : CopyState.IDLE;
-      return [eventCode, i, result | (buffer.progress << 4)];
-    };
-    e.state = CopyState.COPYING;
-    const shared = e.shared as SharedStream;
-    const onCopy = (reclaim: () => void) => e.setPendingEvent(() => streamEvent(CopyResult.COMPLETED, reclaim));
-    const onCopyDone = (result: CopyResult) => e.setPendingEvent(() => streamEvent(result, () => {}));
-    if (readable) shared.read(inst, buffer, onCopy, onCopyDone);
-    else shared.write(inst, buffer, onCopy, onCopyDone);
-    const finish = (): number => e.getPendingEvent()[2] >>> 0;
-    if (e.hasPendingEvent()) return finish();
+    // stream_event, on_copy and on_copy_done are the end's (streams.ts StreamEnd).
+    e.beginCopy(i, eventCode, buffer);
+    if (readable) e.shared.read(inst, buffer, e.onCopy, e.onCopyDone);
+    else e.shared.write(inst, buffer, e.onCopy, e.onCopyDone);
+    if (e.hasPendingEvent()) return e.getPendingEvent()[2] >>> 0;
     if (opts.async) return BLOCKED;
-    return e.waitForPendingEvent(thread).then(finish);
+    return e.waitForPendingEvent(thread).then(() => e.getPendingEvent()[2] >>> 0);
   }, !opts.async);
 }
 

@@ -6,7 +6,7 @@ import { trap, trapIf } from '../errors.js';
 import { alignment, elemSize, isNumberType, typeEquals, type ValType } from '../types.js';
 import { LiftLowerContext } from '../abi/context.js';
 import { beginCopy, checkDepth, loadListFromValidRange, storeListIntoValidRange } from '../abi/values.js';
-import { Waitable } from './waitables.js';
+import { Waitable, type EventTuple } from './waitables.js';
 import type { ComponentInstance, Store } from './store.js';
 
 export const enum CopyResult { COMPLETED = 0, DROPPED = 1, CANCELLED = 2 }
@@ -100,6 +100,8 @@ export class SharedStream {
   private pendingBuffer: Buffer | null = null;
   private pendingOnCopy: OnCopy | null = null;
   private pendingOnCopyDone: OnCopyDone | null = null;
+  /** The reclaim_buffer the pending side is handed after a copy (one per stream, not one per copy). */
+  private readonly reclaim: ReclaimBuffer = () => this.resetPending();
 
   constructor(readonly t: ValType | null) {}
 
@@ -148,7 +150,7 @@ export class SharedStream {
     if (src.remain() > 0) {
       if (dst.remain() > 0) {
         copyElements(dst, src, Math.min(dst.remain(), src.remain()));
-        this.pendingOnCopy!(() => this.resetPending());
+        this.pendingOnCopy!(this.reclaim);
       }
       onCopyDone(CopyResult.COMPLETED);
     } else {
@@ -165,7 +167,7 @@ export class SharedStream {
     if (dst.remain() > 0) {
       if (src.remain() > 0) {
         copyElements(dst, src, Math.min(dst.remain(), src.remain()));
-        this.pendingOnCopy!(() => this.resetPending());
+        this.pendingOnCopy!(this.reclaim);
       }
       onCopyDone(CopyResult.COMPLETED);
     } else if (src.isZeroLength() && dst.isZeroLength()) {
@@ -257,12 +259,53 @@ export abstract class CopyEnd extends Waitable {
   }
 }
 
-export class ReadableStreamEnd extends CopyEnd {
+/** A stream's end, with the state of its copy in progress (stream.read or stream.write):
+ * the spec's stream_event, on_copy and on_copy_done, as methods over fields rather than
+ * closures made at each copy (a copy is on every stream's hot path; one end has one copy at a
+ * time). */
+export abstract class StreamEnd extends CopyEnd {
+  abstract override readonly shared: SharedStream;
+  private copyIndex = 0;
+  private copyCode = 0;
+  private copyResult: CopyResult = CopyResult.COMPLETED;
+  private copyReclaim: ReclaimBuffer | null = null;
+
+  /** A copy starts: the handle and event code its event reports. */
+  beginCopy(index: number, code: number, buffer: GuestBuffer): void {
+    this.copyIndex = index;
+    this.copyCode = code;
+    this.buffer = buffer;
+    this.state = CopyState.COPYING;
+  }
+
+  readonly onCopy: OnCopy = (reclaim) => {
+    this.copyResult = CopyResult.COMPLETED;
+    this.copyReclaim = reclaim;
+    this.setPendingEvent(this.streamEvent);
+  };
+
+  readonly onCopyDone: OnCopyDone = (result) => {
+    this.copyResult = result;
+    this.copyReclaim = null;
+    this.setPendingEvent(this.streamEvent);
+  };
+
+  private readonly streamEvent = (): EventTuple => {
+    const reclaim = this.copyReclaim;
+    this.copyReclaim = null;
+    reclaim?.();
+    const result = this.copyResult;
+    this.state = result === CopyResult.DROPPED ? CopyState.DONE : CopyState.IDLE;
+    return [this.copyCode, this.copyIndex, result | (this.buffer!.progress << 4)];
+  };
+}
+
+export class ReadableStreamEnd extends StreamEnd {
   readonly what = 'stream';
   readonly readable = true;
   constructor(store: Store, readonly shared: SharedStream) { super(store); }
 }
-export class WritableStreamEnd extends CopyEnd {
+export class WritableStreamEnd extends StreamEnd {
   readonly what = 'stream';
   readonly readable = false;
   constructor(store: Store, readonly shared: SharedStream) { super(store); }
