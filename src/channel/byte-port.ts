@@ -97,8 +97,8 @@ export class PortWriter extends PortSignals implements ByteWriter {
       if (m.type === 'credit') {
         this.inFlight -= m.bytes;
         this.credited += m.bytes;
-        if (this.ended) { this.release(); return; }
-        for (const b of m.buffers ?? []) this.keep(b);
+        if (this.ended) this.release();
+        else for (const b of m.buffers ?? []) this.keep(b);
         // Wake at half the window, not at every credit: the producer then runs in bursts.
         if (this.inFlight > this.window / 2) return;
       } else this.cancel();
