@@ -8,21 +8,36 @@ import {
 } from './streams.js';
 import { holdUntilYield, releaseHold, type Store } from './store.js';
 
-/** A host-side buffer that collects what a guest writes. Bytes go straight into `into` when the
- * host lends one (number types only), else into new memory. */
+/** A host-side buffer that collects what a guest writes. Bytes go straight into memory the
+ * host lends (`lend`, number types only), else into new memory. The loan is asked for at the
+ * first copy: a read that never gets a byte (a socket's send stream its guest never writes to,
+ * pending for the connection's life) holds no memory, and a new buffer is not made for it. */
 class HostWritableBuffer implements WritableBuffer {
   progress = 0;
   readonly wantsBytes: boolean;
   private readonly parts: Chunk[] = [];
-  private readonly capacity: number;
-  constructor(readonly t: ValType | null, capacity: number, private readonly into: Uint8Array | null = null) {
+  private capacity: number;
+  private into: Uint8Array | null = null;
+  private lend: (() => Uint8Array) | null;
+  constructor(readonly t: ValType | null, capacity: number, lend: (() => Uint8Array) | null = null) {
     this.wantsBytes = isNumberType(t);
-    if (!this.wantsBytes || !t) this.into = null;
-    this.capacity = this.into && t ? Math.min(capacity, Math.floor(this.into.byteLength / elemSize(t))) : capacity;
+    this.lend = this.wantsBytes && t ? lend : null;
+    this.capacity = capacity;
   }
-  remain(): number { return this.capacity - this.progress; }
+  /** Take the loan: the capacity is what fits in it. */
+  private borrow(): void {
+    const lend = this.lend!;
+    this.lend = null;
+    this.into = lend();
+    this.capacity = Math.min(this.capacity, Math.floor(this.into.byteLength / elemSize(this.t!)));
+  }
+  remain(): number {
+    if (this.lend) this.borrow();
+    return this.capacity - this.progress;
+  }
   isZeroLength(): boolean { return this.capacity === 0; }
   write(c: Chunk): void {
+    if (this.lend) this.borrow();
     if (this.into && c.bytes) this.into.set(c.bytes, this.progress * elemSize(this.t!));
     // Guest memory is reused after the copy completes, so bytes are copied out here.
     else this.parts.push(c.bytes ? { bytes: c.bytes.slice(), count: c.count } : { values: Array.from(c.values), count: c.count });
@@ -81,7 +96,7 @@ class HostReadableBuffer implements ReadableBuffer {
 /** How StreamReader.pipe reads: the most elements a read takes, and where a read's bytes go. */
 export interface PipeOptions {
   chunkSize?: number;
-  /** Lends the buffer the next read copies into (the read takes at most what fits). */
+  /** Lends the buffer a read copies into, asked for at its first copy (the read takes at most what fits). */
   buffer?: () => Uint8Array;
   /** Let bulk writes that come in quick succession fill one read (fewer, larger chunks). */
   coalesce?: boolean;
@@ -123,7 +138,7 @@ class Pipe {
   /** Start a read into the open chunk (a new one if none is open). */
   read(): void {
     if (this.reader.ended) { this.finish(); return; }
-    const chunk = this.chunk ??= new HostWritableBuffer(this.shared.t, this.chunkSize, this.options.buffer?.() ?? null);
+    const chunk = this.chunk ??= new HostWritableBuffer(this.shared.t, this.chunkSize, this.options.buffer ?? null);
     let before = chunk.progress;
     this.pending = true;
     this.shared.read(null, chunk,
