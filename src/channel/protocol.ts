@@ -190,7 +190,8 @@ export type NetIp = { tag: 'ipv4'; val: number[] } | { tag: 'ipv6'; val: number[
  * - datagram: a UDP payload from the bound `from` to `to` (dropped if nobody is bound there).
  * - closed: a socket of connection `conn` was dropped (the network forgets the connection);
  *   `refused`: the listener's worker never took it (it stopped accepting, or its listener is
- *   gone), and the other end is reset, as a TCP RST would.
+ *   gone), and the other end is reset, as a TCP RST would. `unbind`: the socket's address
+ *   is given back too, as an unbind would (one message where a dropped connection needed two).
  * - lookup: resolve a name on the host's network (ip-name-lookup); the reply's `addresses`. */
 export type NetRequest =
   | { op: 'bind'; id: number; proto: 'tcp' | 'udp'; address: NetAddress; sid: number }
@@ -198,7 +199,7 @@ export type NetRequest =
   | { op: 'listen'; id: number; address: NetAddress }
   | { op: 'connect'; id: number; from: NetAddress | null; to: NetAddress; port: MessagePort; sid: number }
   | { op: 'datagram'; from: NetAddress; to: NetAddress; data: ArrayBuffer; length: number }
-  | { op: 'closed'; conn: number; refused?: true }
+  | { op: 'closed'; conn: number; refused?: true; unbind?: NetAddress }
   | { op: 'lookup'; id: number; name: string };
 
 /** Network to worker: a request's answer (`ok`, or a wasi:sockets error-code name), or news

@@ -93,11 +93,12 @@ export class HostNetwork {
       }
       case 'closed': {
         const c = this.byConn.get(m.conn);
-        if (!c || c.link !== link) break;
-        // Refused by the component: reset at once, as a kernel resets what a listener refuses.
-        if (m.refused) { c.inb.stop(); this.drop(c, true); break; }
-        c.dropped = true;
-        this.settle(c);
+        if (c && c.link === link) {
+          // Refused by the component: reset at once, as a kernel resets what a listener refuses.
+          if (m.refused) { c.inb.stop(); this.drop(c, true); } else { c.dropped = true; this.settle(c); }
+        }
+        // Then the address, as the unbind that used to follow this message.
+        if (m.unbind) await this.handle(link, { op: 'unbind', proto: 'tcp', address: m.unbind });
         break;
       }
       case 'datagram': {

@@ -91,7 +91,6 @@ export class LoopbackNetwork {
     const r = await net.request({ op: 'connect', from: null, to: wire(socketAddress(ip, port)), port: ch.port2, sid: 0 }, [ch.port2]);
     if ('err' in r) throw new Error(r.err);
     const from = r.ok as NetAddress;
-    const unbind = () => net.post({ op: 'unbind', proto: 'tcp', address: from });
     const { outbound: out, inbound: inb } = connection(ch.port1);
     const conn = r.conn ?? 0;
     // Reset (the component refused it, or its worker ended): reads reject, writes fail.
@@ -105,7 +104,7 @@ export class LoopbackNetwork {
         if (b === null && inb.error) throw new Error(inb.error);
         return b;
       },
-      close: () => { out.shutdown(); inb.stop(); unbind(); net.forget(conn); },
+      close: () => { out.shutdown(); inb.stop(); net.forget(conn, from); },
     };
   }
 
@@ -166,6 +165,7 @@ export class LoopbackNetwork {
         this.conns.delete(m.conn);
         // Refused: the connector is reset (it would wait on a port nobody reads).
         if (m.refused && ends) this.resetPeer(m.conn, ends, link);
+        if (m.unbind) this.handle(link, { op: 'unbind', proto: 'tcp', address: m.unbind });
         break;
       }
       case 'lookup': // only the host's network resolves names

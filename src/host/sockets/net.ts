@@ -84,10 +84,14 @@ export class Net {
   /** Watch connection `conn`: `gone` runs if the worker at its other end ends. */
   watch(conn: number, gone: () => void): void { this.conns.set(conn, gone); }
 
-  /** This end of connection `conn` is dropped: the network forgets it. */
-  forget(conn: number): void {
-    if (!this.conns.delete(conn)) return;
-    this.post({ op: 'closed', conn });
+  /** This end of connection `conn` is dropped: the network forgets it, and the address the
+   * socket held (`unbind`, if any) with it. */
+  forget(conn: number, unbind: NetAddress | null = null): void {
+    if (!this.conns.delete(conn)) {
+      if (unbind) this.post({ op: 'unbind', proto: 'tcp', address: unbind });
+      return;
+    }
+    this.post(unbind ? { op: 'closed', conn, unbind } : { op: 'closed', conn });
   }
 
   /** Connection `conn` reached a listener that does not take it: its port closes, and the

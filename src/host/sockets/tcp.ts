@@ -276,8 +276,10 @@ export function tcpSocketClass(net: Net | null) {
       const wasListening = this.state === 'listening';
       this.state = 'closed';
       net?.unregister(this.sid);
-      if (this.conn) net!.forget(this.conn);
-      this.release();
+      if (this.conn) {
+        net!.forget(this.conn, this.registered && wire(this.registered));
+        this.registered = null;
+      } else this.release();
       if (wasListening) { this.refuseBacklog(); this.acceptWake?.(); }
       // Directions the guest never used end now: the peer reads to a FIN, and its writes fail.
       if (this.outbound && !this.outbound.used) this.outbound.close();
